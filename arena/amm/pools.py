@@ -1,0 +1,263 @@
+"""One pool slot across a batch of simulations run in lock-step.
+
+A :class:`PoolBatch` holds, for each of ``S`` simulations, the pool's float reserves, its
+strategy storage and its bound hooks, and implements the reference engine's quote and execute
+semantics over arrays:
+
+* a quote converts input and reserves to nanos, asks the pool, and treats an output that is
+  not positive or exceeds the reserve paid out as 0 (no trade);
+* an execution re-quotes, refuses an output equal to the reserve, moves the reserves by the
+  *float* input and the quoted output, then runs ``after_swap``.
+
+Two kinds of pools differ only in how they quote: :class:`ClosedFormPools` (constant product
+with the fees in storage slots 0 and 1, priced with exact integer math for all simulations
+at once) and :class:`ScriptedPools` (the strategy's ``compute_swap``, called per simulation).
+
+Error policy, the same everywhere: an exception in ``compute_swap`` makes that quote 0; an
+exception in ``after_swap`` or ``epoch_boundary`` leaves storage as it was before the call.
+Every error is counted per simulation and the first one is kept with where it happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from arena.amm.cpmm import FEE_SCALE, cp_output, fee_from_wad
+from arena.amm.nano import U64_MAX, from_nano, to_nano
+from arena.payloads import AfterSwap, EpochBoundary
+from arena.sandbox import GUEST_ERRORS
+from arena.storage import FEE_SLOTS, Storage
+
+__all__ = ["ClosedFormPools", "ErrorLog", "PoolBatch", "PoolInstance", "ScriptedPools"]
+
+MIN_RESERVE: Final = 1e-12
+
+FloatArray = npt.NDArray[np.float64]
+UIntArray = npt.NDArray[np.uint64]
+BoolArray = npt.NDArray[np.bool_]
+PayloadFactory = Callable[[int, int, int, int, int, int], AfterSwap]
+
+
+@dataclass
+class PoolInstance:
+    """A strategy bound for one simulation: its hooks and its storage."""
+
+    storage: Storage
+    compute_swap: Callable[..., Any] | None = None
+    after_swap: Callable[..., Any] | None = None
+    epoch_boundary: Callable[..., Any] | None = None
+
+
+@dataclass
+class ErrorLog:
+    """Errors raised by strategy code, per simulation of a batch."""
+
+    size: int
+    counts: npt.NDArray[np.int64] = field(init=False)
+    first: list[str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = np.zeros(self.size, dtype=np.int64)
+        self.first = [None] * self.size
+
+    def record(self, sim: int, hook: str, step: int, error: BaseException | str) -> None:
+        """Count an error; keep a description of the first one of this simulation."""
+        self.counts[sim] += 1
+        if self.first[sim] is None:
+            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+            self.first[sim] = f"{hook} at step {step}: {text}"
+
+
+class PoolBatch:
+    """Reserves, storage and hooks of one pool in ``S`` simulations.
+
+    :param instances: the strategy bound once per simulation.
+    :param reserve_x: initial X reserves (floats, token units).
+    :param reserve_y: initial Y reserves.
+    """
+
+    def __init__(
+        self, instances: Sequence[PoolInstance], reserve_x: FloatArray, reserve_y: FloatArray
+    ) -> None:
+        self.instances = list(instances)
+        self.size = len(self.instances)
+        self.reserve_x = np.array(reserve_x, dtype=np.float64)
+        self.reserve_y = np.array(reserve_y, dtype=np.float64)
+        self.errors = ErrorLog(self.size)
+        self.step = 0
+        self.calls = 0
+        self._after_swap = [i.after_swap for i in self.instances]
+        self._epoch_boundary = [i.epoch_boundary for i in self.instances]
+        self.has_after_swap = any(h is not None for h in self._after_swap)
+
+    # -- quoting -----------------------------------------------------------------------------
+
+    def _quote_nano(
+        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
+    ) -> UIntArray:
+        """Outputs in nanos for the simulations ``sims`` (arrays are already gathered)."""
+        raise NotImplementedError
+
+    def quote(self, side: int, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
+        """``quote_buy_x`` (side 0, ``amount`` in Y) or ``quote_sell_x`` (side 1, in X).
+
+        Simulations outside ``active`` get 0 without calling the pool.
+        """
+        rx, ry = self.reserve_x, self.reserve_y
+        ok = (amount > 0.0) & np.isfinite(amount)
+        ok &= (rx > MIN_RESERVE) & (ry > MIN_RESERVE) & np.isfinite(rx) & np.isfinite(ry)
+        if active is not None:
+            ok &= active
+        sims = np.flatnonzero(ok)
+        out = np.zeros(self.size)
+        if sims.size == 0:
+            return out
+        full = sims.size == self.size
+        nano_out = self._quote_nano(
+            side,
+            to_nano(amount if full else amount[sims]),
+            to_nano(rx if full else rx[sims]),
+            to_nano(ry if full else ry[sims]),
+            sims,
+        )
+        quoted = from_nano(nano_out)
+        limit = rx[sims] if side == 0 else ry[sims]
+        quoted[~(quoted <= limit)] = 0.0  # also NaN
+        out[sims] = quoted
+        return out
+
+    # -- executing ---------------------------------------------------------------------------
+
+    def execute(
+        self, side: int, amount: FloatArray, active: BoolArray, payload: PayloadFactory
+    ) -> FloatArray:
+        """Execute trades of ``amount`` where ``active``; returns outputs (0 = not executed).
+
+        ``payload(sim, side, input, output, reserve_x, reserve_y)`` builds the AfterSwap
+        record (nanos) for the ruleset; it is only called for pools with an ``after_swap``.
+        """
+        out = self.quote(side, amount, active)
+        rx, ry = self.reserve_x, self.reserve_y
+        if side == 0:
+            new_rx, new_ry = rx - out, ry + amount
+            ok = active & (out > 0.0) & (out < rx)
+        else:
+            new_rx, new_ry = rx + amount, ry - out
+            ok = active & (out > 0.0) & (out < ry)
+        with np.errstate(invalid="ignore"):
+            ok &= (new_rx > MIN_RESERVE) & (new_ry > MIN_RESERVE)
+        ok &= np.isfinite(new_rx) & np.isfinite(new_ry)
+        out = np.where(ok, out, 0.0)
+        rx[ok] = new_rx[ok]
+        ry[ok] = new_ry[ok]
+        if self.has_after_swap and ok.any():
+            sims = np.flatnonzero(ok)
+            inputs = to_nano(amount[sims]).tolist()
+            outputs = to_nano(out[sims]).tolist()
+            rxs = to_nano(rx[sims]).tolist()
+            rys = to_nano(ry[sims]).tolist()
+            for k, sim in enumerate(sims.tolist()):
+                hook = self._after_swap[sim]
+                if hook is not None:
+                    record = payload(sim, side, inputs[k], outputs[k], rxs[k], rys[k])
+                    self._run_hook(sim, hook, record, "after_swap")
+        return out
+
+    def epoch_boundary(self, sim: int, record: EpochBoundary) -> None:
+        """Run the ``epoch_boundary`` hook of simulation ``sim`` (if the strategy has one)."""
+        hook = self._epoch_boundary[sim]
+        if hook is not None:
+            self._run_hook(sim, hook, record, "epoch_boundary")
+
+    def _run_hook(self, sim: int, hook: Callable[..., Any], record: object, name: str) -> None:
+        storage = self.instances[sim].storage
+        before = storage.to_bytes()
+        try:
+            hook(record, storage)
+        except GUEST_ERRORS as error:
+            storage.restore(before)
+            self.errors.record(sim, name, self.step, error)
+        self._storage_changed(sim)
+
+    def _storage_changed(self, sim: int) -> None:
+        """Hook for subclasses that cache values read from storage."""
+
+    def spot(self) -> FloatArray:
+        """Spot prices ``reserve_y / reserve_x`` (NaN where the pool is empty)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spot = self.reserve_y / self.reserve_x
+        spot[~(self.reserve_x > MIN_RESERVE)] = np.nan
+        return spot
+
+
+class ClosedFormPools(PoolBatch):
+    """Constant-product pools whose fees live in storage slots 0 and 1 (WAD).
+
+    Fees are re-read only after a hook ran, so a pool without hooks costs nothing per call.
+    """
+
+    def __init__(
+        self, instances: Sequence[PoolInstance], reserve_x: FloatArray, reserve_y: FloatArray
+    ) -> None:
+        super().__init__(instances, reserve_x, reserve_y)
+        self.fees = np.zeros((2, self.size), dtype=np.uint64)
+        for sim in range(self.size):
+            self._storage_changed(sim)
+
+    def _storage_changed(self, sim: int) -> None:
+        slots = self.instances[sim].storage.u64
+        for side, slot in enumerate(FEE_SLOTS):
+            self.fees[side, sim] = fee_from_wad(int(slots[slot]))
+
+    def fee_fraction(self, side: int) -> FloatArray:
+        """Current fee on ``side`` as a fraction (0.003 = 30 bps)."""
+        return self.fees[side] / FEE_SCALE  # type: ignore[no-any-return]
+
+    def _quote_nano(
+        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
+    ) -> UIntArray:
+        fee = self.fees[side] if sims.size == self.size else self.fees[side, sims]
+        if side == 0:
+            return cp_output(amount, ry, rx, fee)
+        return cp_output(amount, rx, ry, fee)
+
+
+class ScriptedPools(PoolBatch):
+    """Pools quoted by the strategy's ``compute_swap``, one Python call per simulation."""
+
+    def __init__(
+        self, instances: Sequence[PoolInstance], reserve_x: FloatArray, reserve_y: FloatArray
+    ) -> None:
+        super().__init__(instances, reserve_x, reserve_y)
+        self._compute = [i.compute_swap for i in self.instances]
+        self._readonly = [i.storage.readonly() for i in self.instances]
+
+    def _quote_nano(
+        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
+    ) -> UIntArray:
+        compute, readonly = self._compute, self._readonly
+        results = np.zeros(sims.size, dtype=np.uint64)
+        self.calls += sims.size
+        for k, (sim, a, x, y) in enumerate(
+            zip(sims.tolist(), amount.tolist(), rx.tolist(), ry.tolist(), strict=True)
+        ):
+            try:
+                value = compute[sim](side, a, x, y, readonly[sim])
+            except GUEST_ERRORS as error:
+                self.errors.record(sim, "compute_swap", self.step, error)
+                continue
+            if type(value) is int and 0 <= value <= U64_MAX:
+                results[k] = value
+            else:
+                self.errors.record(
+                    sim,
+                    "compute_swap",
+                    self.step,
+                    f"returned {value!r}; it must return an int in 0..2**64-1 (nanos)",
+                )
+        return results

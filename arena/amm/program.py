@@ -1,0 +1,96 @@
+"""AMM strategies inside a worker: compiled once, bound afresh for every simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from arena.amm.pools import ClosedFormPools, PoolBatch, PoolInstance, ScriptedPools
+from arena.errors import StrategyLoadError
+from arena.plugins import StrategySource, bind_hooks
+from arena.sandbox import compile_strategy
+from arena.storage import FEE_SLOTS, WAD, Storage
+
+__all__ = ["StrategyProgram", "check_fee_constant", "fee_wads"]
+
+FEE_CONSTANT = "FEE_BPS"
+_WAD_PER_BPS = Decimal(WAD) / 10_000
+
+
+def fee_wads(value: Any, origin: str) -> tuple[int, int] | None:
+    """The WAD fees for slots 0 and 1 given by a ``FEE_BPS`` constant (``None`` if absent).
+
+    ``FEE_BPS`` is a number of basis points for both sides, or a pair ``(side 0, side 1)``.
+
+    :raises StrategyLoadError: for anything else, or a fee outside 0..10000 bps.
+    """
+    if value is None:
+        return None
+    pair = tuple(value) if isinstance(value, tuple | list) else (value, value)
+    if len(pair) != 2:
+        raise StrategyLoadError(
+            f"{FEE_CONSTANT} must be a number of basis points or a pair (side 0, side 1)", origin
+        )
+    wads = []
+    for bps in pair:
+        try:
+            if isinstance(bps, bool):
+                raise InvalidOperation
+            exact = Decimal(repr(bps)) if isinstance(bps, float) else Decimal(bps)
+        except (InvalidOperation, TypeError, ValueError):
+            raise StrategyLoadError(
+                f"{FEE_CONSTANT} must hold numbers of basis points, not {bps!r}", origin
+            ) from None
+        if not 0 <= exact <= 10_000:
+            raise StrategyLoadError(
+                f"{FEE_CONSTANT} must be between 0 and 10000 basis points, not {bps}", origin
+            )
+        wads.append(int(exact * _WAD_PER_BPS))
+    return wads[0], wads[1]
+
+
+def check_fee_constant(source: StrategySource) -> None:
+    """Validate a loaded strategy's ``FEE_BPS`` (raises :class:`StrategyLoadError`)."""
+    fee_wads(source.constant(FEE_CONSTANT), source.origin)
+
+
+class StrategyProgram:
+    """A strategy compiled in a worker.
+
+    :param source: the statically checked strategy file.
+    """
+
+    def __init__(self, source: StrategySource) -> None:
+        self.source = source
+        self.compiled = compile_strategy(source.source, source.origin)
+        self.initial_fees = fee_wads(source.constant(FEE_CONSTANT), source.origin)
+        self.closed_form = "compute_swap" not in source.hooks
+
+    def instance(self, initial: bytes = b"") -> PoolInstance:
+        """Run the module body in a fresh namespace and bind its hooks for one simulation.
+
+        :param initial: initial storage contents (before ``FEE_BPS`` is applied).
+        """
+        namespace = self.compiled.instantiate()
+        hooks = bind_hooks(namespace, self.source.origin)
+        storage = Storage(initial)
+        if self.initial_fees is not None:
+            for slot, wad in zip(FEE_SLOTS, self.initial_fees, strict=True):
+                storage.u64[slot] = wad
+        return PoolInstance(storage=storage, **hooks)
+
+    def pools(
+        self,
+        count: int,
+        reserve_x: npt.NDArray[np.float64],
+        reserve_y: npt.NDArray[np.float64],
+        initial: Sequence[bytes] | None = None,
+    ) -> PoolBatch:
+        """This strategy's pool in ``count`` simulations."""
+        instances = [self.instance(initial[i] if initial else b"") for i in range(count)]
+        kind = ClosedFormPools if self.closed_form else ScriptedPools
+        return kind(instances, reserve_x, reserve_y)

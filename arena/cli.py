@@ -1,0 +1,310 @@
+"""The ``arena`` command."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from arena import __version__
+from arena.errors import ArenaError, ConfigError
+from arena.executors import EXECUTORS, make_executor
+from arena.market import Market, config_from_options
+from arena.metrics import CONFIDENCE, summarize
+from arena.plugins import builtin_strategy_names, load_strategies, markets
+from arena.runner import RunPlan, RunResult, SeedSchedule, run
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console()
+errors = Console(stderr=True)
+
+
+def _friendly(command: F) -> F:
+    """Show arena's errors as one plain sentence and exit with status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArenaError as error:
+            errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="arena")
+def main() -> None:
+    """Race market-making strategies on simulated markets and rank them on edge and Sharpe.
+
+    \b
+    Quick start:
+      arena run                         the built-in strategies on the default market
+      arena run submissions/mine.py     your strategy against them
+      arena strategies                  what is built in
+    """
+
+
+def _ruleset_options(command: F) -> F:
+    """Add a ``--option`` for every field of every ruleset's configuration."""
+    fields: dict[str, list[tuple[str, dataclasses.Field[Any]]]] = {}
+    for market in markets().values():
+        for ruleset in market.rulesets.values():
+            for field in dataclasses.fields(ruleset.config_type):
+                fields.setdefault(field.name, []).append((ruleset.name, field))
+    for name, owners in sorted(fields.items(), reverse=True):
+        defaults = "; ".join(f"{rs}: {f.default}" for rs, f in owners)
+        text = owners[0][1].metadata.get("help", name.replace("_", " "))
+        kind = type(owners[0][1].default)
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            type=kind,
+            default=None,
+            help=f"{text} [{defaults}]",
+        )(command)
+    return command
+
+
+@main.command("run")
+@click.argument("strategies", nargs=-1, metavar="[STRATEGY]...")
+@click.option("--market", "market_name", default="amm", show_default=True, help="Market to simulate.")
+@click.option("--ruleset", help="Rules of the market (default: the market's own default).")
+@click.option("-n", "--simulations", type=click.IntRange(min=1), help="Number of simulations [ruleset default].")
+@click.option("--seed-start", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
+              help="Seed of simulation 0.")
+@click.option("--seed-stride", type=click.IntRange(1, 2**64 - 1), default=1, show_default=True,
+              help="Seed increment between simulations (simulation i uses start + i*stride).")
+@click.option("-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+              help="Where simulations run: isolated local processes, this process (trusted code "
+                   "only, for debugging), or a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Simulations per worker batch.")
+@click.option("--per-sim", "per_sim", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one row per simulation and pool (.csv or .parquet).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the ranked summary as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the ranked summary as CSV.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_ruleset_options
+@_friendly
+def run_command(
+    strategies: tuple[str, ...],
+    market_name: str,
+    ruleset: str | None,
+    simulations: int | None,
+    seed_start: int,
+    seed_stride: int,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    batch_size: int | None,
+    per_sim: Path | None,
+    json_path: Path | None,
+    csv_path: Path | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Race strategies over many simulated markets and rank them.
+
+    STRATEGY is a strategy file (path/to/file.py), the name of a built-in strategy (see
+    `arena strategies`) or of an installed one. Without any, the market's built-in set runs.
+
+    \b
+    Examples:
+      arena run
+      arena run --ruleset prop-amm starter submissions/mine.py
+      arena run --ruleset prop-amm -n 1000 --steps 10000 --per-sim sims.parquet starter
+    """
+    market = _market(market_name)
+    chosen = market.ruleset(ruleset)
+    loaded = load_strategies(strategies or market.default_strategies, market.hooks)
+    for strategy in loaded:
+        market.check_strategy(strategy)
+    given = {k: v for k, v in options.items() if v is not None}
+    config = _config(chosen.config_type, given, chosen.name)
+    if chosen.pairing == "all" and len(loaded) > chosen.max_strategies:
+        raise ConfigError(f"the {chosen.name} ruleset takes at most {chosen.max_strategies} strategies")
+    plan = RunPlan(
+        market=market.name,
+        ruleset=chosen.name,
+        config=config,
+        strategies=tuple(loaded),
+        schedule=SeedSchedule(simulations or chosen.default_simulations, seed_start, seed_stride),
+    )
+    for path in (per_sim, json_path, csv_path):
+        if path is not None and not path.parent.exists():
+            raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
+    if per_sim is not None and per_sim.suffix not in (".csv", ".parquet"):
+        raise ConfigError("--per-sim takes a .csv or .parquet file name")
+    result = _run_with_progress(plan, executor, workers, scheduler, batch_size, quiet)
+    summary = summarize(result.results)
+    _print_summary(plan, result, summary)
+    if per_sim is not None and not result.results.empty:
+        _write_table(result.results, per_sim)
+    if json_path is not None:
+        json_path.write_text(json.dumps(_summary_records(summary), indent=2, allow_nan=False) + "\n")
+    if csv_path is not None:
+        summary.to_csv(csv_path, index=False)
+    if not result.complete:
+        sys.exit(1)
+
+
+@main.command("strategies")
+@_friendly
+def strategies_command() -> None:
+    """List the built-in strategies (usable by name in `arena run`)."""
+    table = Table("name", "NAME", "kind", box=None)
+    for name in builtin_strategy_names():
+        (strategy,) = load_strategies([name])
+        kind = "compute_swap" if "compute_swap" in strategy.hooks else "constant product"
+        table.add_row(name, strategy.name, kind)
+    console.print(table)
+
+
+def _market(name: str) -> Market:
+    found = markets()
+    if name not in found:
+        raise ConfigError(f"no market called {name!r} (available: {', '.join(sorted(found))})")
+    return found[name]
+
+
+def _config(config_type: type, options: dict[str, Any], ruleset: str) -> Any:
+    known = {f.name for f in dataclasses.fields(config_type)}
+    foreign = sorted(set(options) - known)
+    if foreign:
+        names = ", ".join(f"--{n.replace('_', '-')}" for n in foreign)
+        raise ConfigError(f"{names} does not apply to the {ruleset} ruleset")
+    return config_from_options(config_type, options)
+
+
+def _run_with_progress(
+    plan: RunPlan, executor_name: str, workers: int | None, scheduler: str | None,
+    batch_size: int | None, quiet: bool,
+) -> RunResult:
+    executor = make_executor(executor_name, workers, scheduler)
+    columns = (
+        TextColumn("[bold]simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=errors, transient=True, disable=quiet) as bar:
+            task = bar.add_task("run", total=plan.schedule.count * _match_count(plan), rate="")
+
+            def progress(done: int, total: int) -> None:
+                elapsed = bar.tasks[0].elapsed or 0.0
+                rate = f"{done / elapsed:.1f} sims/s" if elapsed > 0 else ""
+                bar.update(task, completed=done, rate=rate)
+
+            result = run(plan, executor, progress, batch_size)
+    finally:
+        executor.shutdown()
+    if not result.complete:
+        done = result.results["sim"].nunique() if not result.results.empty else 0
+        errors.print(f"[yellow]stopped early:[/] {done} simulations finished", highlight=False)
+    for failure in result.failures:
+        errors.print(f"[red]batch failed:[/] {failure}", highlight=False)
+    return result
+
+
+def _match_count(plan: RunPlan) -> int:
+    return len(plan.market_plugin().ruleset(plan.ruleset).matches(len(plan.strategies)))
+
+
+def _fmt(value: float, digits: int = 2, sign: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> None:
+    if summary.empty:
+        console.print("no simulation finished")
+        return
+    level = f"{CONFIDENCE:.0%}"
+    table = Table(title=f"{plan.market} · {plan.ruleset} ruleset", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Strategy")
+    table.add_column("Mean edge", justify="right")
+    table.add_column(f"{level} CI", justify="right")
+    table.add_column("Std", justify="right")
+    table.add_column("vs Normalizer", justify="right")
+    table.add_column("Sharpe", justify="right")
+    if "capital_share" in summary.columns:
+        table.add_column("Final cap %", justify="right")
+    table.add_column("Errors", justify="right")
+    rank = 0
+    for row in summary.itertuples():
+        is_strategy = row.role == "strategy"
+        rank += is_strategy
+        cells = [
+            str(rank) if is_strategy else "",
+            str(row.strategy) if is_strategy else f"[dim]{row.strategy}[/]",
+            _fmt(row.mean_edge, sign=True),
+            f"{_fmt(row.ci_low, sign=True)} … {_fmt(row.ci_high, sign=True)}",
+            _fmt(row.std),
+            _fmt(getattr(row, "vs_baseline", math.nan), sign=True),
+            _fmt(row.sharpe, 3),
+        ]
+        if "capital_share" in summary.columns:
+            cells.append(_fmt(100 * row.capital_share, 1))
+        cells.append(str(row.errors) if row.errors else "")
+        table.add_row(*cells)
+    console.print(table)
+    steps = getattr(plan.config, "steps", None)
+    sims = plan.schedule.count
+    per_sim = result.seconds / max(sims * _match_count(plan), 1) * 1000
+    console.print(
+        f"{sims} simulations" + (f" × {steps} steps" if steps else "")
+        + f", seeds {plan.schedule.start} + i·{plan.schedule.stride}"
+        + f" · {result.seconds:.2f} s wall ({per_sim:.1f} ms per simulation)",
+        highlight=False,
+    )
+    _print_strategy_errors(result.results)
+
+
+def _print_strategy_errors(results: pd.DataFrame) -> None:
+    if "first_error" not in results.columns:
+        return
+    failing = results[results["errors"] > 0]
+    for label, group in failing.groupby("strategy", sort=False):
+        first = group.iloc[0]
+        errors.print(
+            f"[yellow]{label}[/]: {int(group['errors'].sum())} errors in {len(group)} simulations; "
+            f"first, in simulation {first['sim']}: {first['first_error']}",
+            highlight=False,
+        )
+
+
+def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    records = summary.to_dict(orient="records")
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in records
+    ]
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_csv(path, index=False)
