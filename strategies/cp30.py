@@ -1,4 +1,4 @@
-"""A constant-product pool with a fixed 30 bps fee (closed-form pricing, no hooks)."""
+"""A constant-product pool with a fixed 30 bps fee on both sides (no hooks, closed-form pricing)."""
 
 NAME = "CP 30 bps"
 MODEL_USED = "None"

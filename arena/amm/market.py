@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
+from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
 from arena.hookspecs import StrategyHooks, hookimpl
@@ -16,6 +20,47 @@ from arena.plugins import StrategySource
 __all__ = ["AMM_MARKET", "NORMALIZER_LABEL", "arena_register_markets"]
 
 NORMALIZER_LABEL = "Normalizer"
+#: What `arena run` races when given no strategy file.
+DEFAULT_FIELD = ("cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive")
+
+
+@dataclass
+class _PoolRows:
+    """One pool's per-simulation outcomes, to be laid out as result rows."""
+
+    label: str
+    role: str
+    edge: npt.NDArray[np.float64]
+    arb_edge: npt.NDArray[np.float64]
+    retail_edge: npt.NDArray[np.float64]
+    errors: npt.ArrayLike = 0
+    first_error: Sequence[str | None] | None = None
+    capital_share: npt.NDArray[np.float64] | None = None
+
+
+def _results(params: list[MarketParams], pools: list[_PoolRows]) -> pd.DataFrame:
+    """One row per (simulation, pool): identity, sampled parameters, edges, errors."""
+    table = pd.DataFrame([p.__dict__ for p in params])
+    common = {"sim": np.arange(len(params)), "seed": table["seed"].to_numpy(dtype=np.uint64)} | {
+        column: table[column].to_numpy() for column in table.columns if column != "seed"
+    }
+    frames = []
+    for index, pool in enumerate(pools):
+        columns = common | {
+            "pool": index,
+            "strategy": pool.label,
+            "role": pool.role,
+            "edge": pool.edge,
+            "arb_edge": pool.arb_edge,
+            "retail_edge": pool.retail_edge,
+            "errors": pool.errors,
+            "first_error": pool.first_error,
+        }
+        if pool.capital_share is not None:
+            columns["capital_share"] = pool.capital_share
+        frames.append(pd.DataFrame(columns))
+    results = pd.concat(frames).sort_values(["sim", "pool"], kind="stable")
+    return results.reset_index(drop=True)
 
 
 def _prop_amm(
@@ -23,39 +68,42 @@ def _prop_amm(
 ) -> SimulationOutput:
     (strategy,) = strategies
     result = simulate_prop_amm(StrategyProgram(strategy), list(seeds), config)
-    params = pd.DataFrame([p.__dict__ for p in result.params])
-    sims = range(len(seeds))
-    common = {"sim": list(sims), "seed": np.array(seeds, dtype=np.uint64)} | {
-        column: params[column].to_numpy() for column in params.columns if column != "seed"
-    }
-    own = pd.DataFrame(
-        common
-        | {
-            "pool": 0,
-            "strategy": strategy.label,
-            "role": STRATEGY_ROLE,
-            "edge": result.edge,
-            "arb_edge": result.arb_edge,
-            "retail_edge": result.retail_edge,
-            "errors": result.errors,
-            "first_error": result.first_error,
-        }
+    own, normalizer = result.strategy, result.normalizer
+    pools = [
+        _PoolRows(
+            strategy.label, STRATEGY_ROLE, own.total, own.arb, own.retail,
+            result.errors.counts, result.errors.first,
+        ),
+        _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail),
+    ]
+    return SimulationOutput(_results(result.params, pools))
+
+
+def _arena(
+    strategies: Sequence[StrategySource], config: ArenaConfig, seeds: Sequence[int]
+) -> SimulationOutput:
+    result = simulate_arena([StrategyProgram(s) for s in strategies], list(seeds), config)
+    labels = [s.label for s in strategies]
+    pools = [
+        _PoolRows(
+            label,
+            STRATEGY_ROLE,
+            result.edge[:, j],
+            result.arb_edge[:, j],
+            result.retail_edge[:, j],
+            result.errors[:, j],
+            [row[j] for row in result.first_error],
+            result.weights[:, j],
+        )
+        for j, label in enumerate(labels)
+    ]
+    n = len(labels)
+    pools.append(
+        _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, result.edge[:, n], result.arb_edge[:, n], result.retail_edge[:, n])
     )
-    baseline = pd.DataFrame(
-        common
-        | {
-            "pool": 1,
-            "strategy": NORMALIZER_LABEL,
-            "role": BASELINE_ROLE,
-            "edge": result.normalizer_edge,
-            "arb_edge": result.normalizer_arb_edge,
-            "retail_edge": result.normalizer_retail_edge,
-            "errors": 0,
-            "first_error": None,
-        }
-    )
-    results = pd.concat([own, baseline]).sort_values(["sim", "pool"], kind="stable")
-    return SimulationOutput(results.reset_index(drop=True))
+    epochs = result.epochs.copy()
+    epochs.insert(3, "strategy", [labels[j] for j in epochs["pool"]])
+    return SimulationOutput(_results(result.params, pools), {"epochs": epochs})
 
 
 PROP_AMM = Ruleset(
@@ -68,14 +116,24 @@ PROP_AMM = Ruleset(
     default_simulations=1000,
 )
 
+ARENA = Ruleset(
+    name="arena",
+    description="N strategies and the normalizer in one market, with epochs that move capital",
+    config_type=ArenaConfig,
+    pairing="all",
+    simulate=_arena,
+    max_strategies=254,
+    default_simulations=64,
+)
+
 AMM_MARKET = Market(
     name="amm",
     description="AMM fee competition: GBM fair price, arbitrage, retail routing across pools",
     hooks=StrategyHooks,
-    rulesets={PROP_AMM.name: PROP_AMM},
-    default_ruleset=PROP_AMM.name,
+    rulesets={ARENA.name: ARENA, PROP_AMM.name: PROP_AMM},
+    default_ruleset=ARENA.name,
     check_strategy=check_fee_constant,
-    default_strategies=("starter",),
+    default_strategies=DEFAULT_FIELD,
 )
 
 

@@ -94,6 +94,7 @@ class PoolBatch:
         self._after_swap = [i.after_swap for i in self.instances]
         self._epoch_boundary = [i.epoch_boundary for i in self.instances]
         self.has_after_swap = any(h is not None for h in self._after_swap)
+        self.has_epoch_boundary = any(h is not None for h in self._epoch_boundary)
 
     # -- quoting -----------------------------------------------------------------------------
 
@@ -134,12 +135,13 @@ class PoolBatch:
     # -- executing ---------------------------------------------------------------------------
 
     def execute(
-        self, side: int, amount: FloatArray, active: BoolArray, payload: PayloadFactory
+        self, side: int, amount: FloatArray, active: BoolArray, payload: PayloadFactory | None
     ) -> FloatArray:
         """Execute trades of ``amount`` where ``active``; returns outputs (0 = not executed).
 
         ``payload(sim, side, input, output, reserve_x, reserve_y)`` builds the AfterSwap
-        record (nanos) for the ruleset; it is only called for pools with an ``after_swap``.
+        record (nanos) for the ruleset, and ``after_swap`` runs right away; with ``None`` the
+        caller runs it later with :meth:`after_swap`.
         """
         out = self.quote(side, amount, active)
         rx, ry = self.reserve_x, self.reserve_y
@@ -155,18 +157,26 @@ class PoolBatch:
         out = np.where(ok, out, 0.0)
         rx[ok] = new_rx[ok]
         ry[ok] = new_ry[ok]
-        if self.has_after_swap and ok.any():
-            sims = np.flatnonzero(ok)
-            inputs = to_nano(amount[sims]).tolist()
-            outputs = to_nano(out[sims]).tolist()
-            rxs = to_nano(rx[sims]).tolist()
-            rys = to_nano(ry[sims]).tolist()
-            for k, sim in enumerate(sims.tolist()):
-                hook = self._after_swap[sim]
-                if hook is not None:
-                    record = payload(sim, side, inputs[k], outputs[k], rxs[k], rys[k])
-                    self._run_hook(sim, hook, record, "after_swap")
+        if payload is not None:
+            self.after_swap(side, amount, out, ok, payload)
         return out
+
+    def after_swap(
+        self, side: int, amount: FloatArray, out: FloatArray, traded: BoolArray, payload: PayloadFactory
+    ) -> None:
+        """Run ``after_swap`` for the trades in ``traded`` (reserves are the current ones)."""
+        if not self.has_after_swap or not traded.any():
+            return
+        sims = np.flatnonzero(traded)
+        inputs = to_nano(amount[sims]).tolist()
+        outputs = to_nano(out[sims]).tolist()
+        rxs = to_nano(self.reserve_x[sims]).tolist()
+        rys = to_nano(self.reserve_y[sims]).tolist()
+        for k, sim in enumerate(sims.tolist()):
+            hook = self._after_swap[sim]
+            if hook is not None:
+                record = payload(sim, side, inputs[k], outputs[k], rxs[k], rys[k])
+                self._run_hook(sim, hook, record, "after_swap")
 
     def epoch_boundary(self, sim: int, record: EpochBoundary) -> None:
         """Run the ``epoch_boundary`` hook of simulation ``sim`` (if the strategy has one)."""

@@ -89,10 +89,17 @@ def bracket_maximum(
 
 
 def golden_section_max(
-    lo: FloatArray, hi: FloatArray, objective: Objective, active: BoolArray
+    lo: FloatArray,
+    hi: FloatArray,
+    objective: Objective,
+    active: BoolArray,
+    max_iters: int = ARB_GOLDEN_MAX_ITERS,
+    rel_tol: float = ARB_INPUT_REL_TOL,
 ) -> tuple[FloatArray, FloatArray]:
     """Golden-section search for the maximum on ``[lo, hi]``; the best sampled point wins.
 
+    :param max_iters: golden steps after the four initial evaluations (reference: 12).
+    :param rel_tol: stop once the bracket is this narrow relative to its midpoint (reference: 1%).
     :returns: ``(best_x, best_value)`` per simulation.
     """
     left = np.maximum(np.minimum(lo, hi), 0.0)
@@ -117,7 +124,7 @@ def golden_section_max(
         best = np.where(better, value, best)
 
     running = searching.copy()
-    for _ in range(ARB_GOLDEN_MAX_ITERS):
+    for _ in range(max_iters):
         if not running.any():
             break
         go_right = running & (f1 < f2)
@@ -138,7 +145,7 @@ def golden_section_max(
         best_x = np.where(better, probe, best_x)
         best = np.where(better, value, best)
         mid = 0.5 * (left + right)
-        running &= ~((right - left) <= ARB_INPUT_REL_TOL * np.maximum(np.abs(mid), MIN_INPUT))
+        running &= ~((right - left) <= rel_tol * np.maximum(np.abs(mid), MIN_INPUT))
     return best_x, best
 
 

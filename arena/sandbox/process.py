@@ -131,7 +131,8 @@ class _Worker:
             cwd="/",
         )
         self._stderr: list[bytes] = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drain.start()
 
     def _drain_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -185,8 +186,10 @@ class _Worker:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+        self._close_pipes()
 
     def close(self) -> None:
+        """Ask the worker to finish (end of its input), then release everything."""
         if self.process.poll() is None:
             assert self.process.stdin is not None
             try:
@@ -194,6 +197,16 @@ class _Worker:
                 self.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 self.kill()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        self._drain.join(timeout=5)  # the process has ended: its stderr reaches EOF
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None and not pipe.closed:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
 
 
 class SandboxPool:

@@ -1,0 +1,80 @@
+"""The random inputs of a batch of simulations, delivered step by step.
+
+Prices, arbitrage start sizes and retail orders do not depend on what pools do, so they are
+generated per simulation in blocks of steps (bounded memory whatever the run length) and
+stacked into arrays with one row per simulation; orders are padded to the most orders any
+simulation has in a step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from arena.amm.params import MarketParams
+from arena.amm.streams import RetailBlock, SimulationStreams
+
+__all__ = ["BLOCK_STEPS", "StepInputs", "step_inputs"]
+
+BLOCK_STEPS: Final = 1000
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """One step's random inputs for every simulation of the batch.
+
+    ``order_sizes[:, k]`` and ``order_is_buy[:, k]`` describe each simulation's k-th order
+    of the step, for ``k < order_counts``; sizes are in Y.
+    """
+
+    step: int
+    fair: FloatArray
+    arb_start: FloatArray
+    order_counts: npt.NDArray[np.int64]
+    order_sizes: FloatArray
+    order_is_buy: BoolArray
+
+
+def step_inputs(
+    params: Sequence[MarketParams], steps: int, initial_price: float, block: int = BLOCK_STEPS
+) -> Iterator[StepInputs]:
+    """Yield the inputs of steps ``0 .. steps-1`` for the simulations of ``params``."""
+    streams = [SimulationStreams(p, initial_price) for p in params]
+    for first in range(0, steps, block):
+        count = min(block, steps - first)
+        blocks = [s.next(count) for s in streams]
+        prices = np.stack([b.prices for b in blocks])
+        arb_start = np.stack([b.arb_start_sizes for b in blocks])
+        counts, sizes, is_buy = _pad_orders([b.retail for b in blocks], count)
+        for offset in range(count):
+            yield StepInputs(
+                first + offset,
+                prices[:, offset],
+                arb_start[:, offset],
+                counts[:, offset],
+                sizes[:, offset],
+                is_buy[:, offset],
+            )
+
+
+def _pad_orders(
+    blocks: list[RetailBlock], steps: int
+) -> tuple[npt.NDArray[np.int64], FloatArray, BoolArray]:
+    counts = np.stack([b.counts for b in blocks]).astype(np.int64)
+    width = max(int(counts.max(initial=0)), 1)
+    sizes = np.zeros((len(blocks), steps, width))
+    is_buy = np.zeros((len(blocks), steps, width), dtype=bool)
+    for sim, retail in enumerate(blocks):
+        step_of = np.repeat(np.arange(steps), retail.counts)
+        starts = np.cumsum(retail.counts) - retail.counts
+        slot = np.arange(len(retail.sizes)) - np.repeat(starts, retail.counts)
+        sizes[sim, step_of, slot] = retail.sizes
+        is_buy[sim, step_of, slot] = retail.is_buy
+    return counts, sizes, is_buy

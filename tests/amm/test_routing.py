@@ -1,0 +1,129 @@
+"""N-way routing against brute force, on constant-product and other concave curves."""
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arena.amm.routing import concave_hull, cp_demand, route, route_sampled, waterfill
+from tests.strategies import fees, orders, prices, reserves_x
+
+
+def cp_out(x, gamma, r_in, r_out):
+    return r_out * gamma * x / (r_in + gamma * x)
+
+
+# A family of concave output curves that are not constant product: a linear quote with a
+# price impact of power p and a capacity, f(x) = c * min(x, cap) - d * min(x, cap) ** p.
+def power_out(x, c, d, p, cap):
+    x = np.clip(x, 0.0, cap)
+    return np.maximum(c * x - d * x**p, 0.0)
+
+
+pool_cp = st.tuples(fees, reserves_x, prices)
+
+
+def brute_force_3(total, outputs, grid=400):
+    """Best total output over every 3-way split on a grid (exhaustive)."""
+    i, j = np.meshgrid(np.arange(grid + 1), np.arange(grid + 1), indexing="ij")
+    keep = i + j <= grid
+    a, b = total * i[keep] / grid, total * j[keep] / grid
+    c = np.maximum(total - a - b, 0.0)
+    return float((outputs[0](a) + outputs[1](b) + outputs[2](c)).max())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(pool_cp, min_size=2, max_size=6), orders, st.booleans())
+def test_waterfill_equalises_marginals_and_beats_any_split(pools, total, buy) -> None:
+    gamma = np.array([[1 - f for f, _, _ in pools]])
+    rx = np.array([[x for _, x, _ in pools]])
+    ry = np.array([[x * p for _, x, p in pools]])
+    r_in, r_out = (ry, rx) if buy else (rx, ry)
+    x, lam = waterfill(np.array([total]), gamma, r_in, r_out, np.ones_like(gamma, dtype=bool))
+    assert math.isclose(x.sum(), total, rel_tol=1e-12)
+    marginal = gamma * r_in * r_out / (r_in + gamma * x) ** 2
+    taking = x[0] > 0
+    np.testing.assert_allclose(marginal[0, taking], lam[0], rtol=1e-9)
+    marginal0 = gamma * r_out / r_in
+    assert np.all(marginal0[0, ~taking] <= lam[0] * (1 + 1e-12))
+    best = cp_out(x, gamma, r_in, r_out).sum()
+    rng = np.random.default_rng(0)
+    for split in rng.dirichlet(np.ones(len(pools)), size=200):
+        assert cp_out(split * total, gamma[0], r_in[0], r_out[0]).sum() <= best * (1 + 1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(pool_cp, min_size=3, max_size=3), orders, st.booleans())
+def test_constant_product_routing_matches_brute_force(pools, total, buy) -> None:
+    gamma = np.array([[1 - f for f, _, _ in pools]])
+    rx = np.array([[x for _, x, _ in pools]])
+    ry = np.array([[x * p for _, x, p in pools]])
+    r_in, r_out = (ry, rx) if buy else (rx, ry)
+    usable = np.ones_like(gamma, dtype=bool)
+    x = route(np.array([total]), gamma, r_in, r_out, usable, None, usable)
+    got = cp_out(x, gamma, r_in, r_out).sum()
+    curves = [lambda v, i=i: cp_out(v, gamma[0, i], r_in[0, i], r_out[0, i]) for i in range(3)]
+    assert got >= brute_force_3(total, curves) * (1 - 1e-9)
+
+
+curve = st.tuples(st.floats(0.005, 0.02), st.floats(1e-7, 1e-4), st.floats(1.2, 2.5), st.floats(50.0, 5000.0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(curve, pool_cp, curve, orders)
+def test_mixed_routing_is_within_0_1_percent_of_brute_force(sampled_a, cp_pool, sampled_b, total) -> None:
+    """Two compute_swap-like pools (seen only through samples) and one constant-product pool."""
+    fee, x_reserve, price = cp_pool
+    gamma = np.array([[0.0, 1 - fee, 0.0]])
+    r_in = np.array([[0.0, x_reserve * price, 0.0]])
+    r_out = np.array([[0.0, x_reserve, 0.0]])
+    quotes = []
+
+    def quote(inputs):
+        quotes.append(inputs.shape[-1])
+        return np.stack([power_out(inputs[:, 0], *sampled_a), power_out(inputs[:, 1], *sampled_b)], axis=1)
+
+    usable = np.ones((1, 3), dtype=bool)
+    x = route_sampled(np.array([total]), gamma, r_in, r_out, usable, [0, 2], quote)[0]
+    assert sum(quotes) <= 29
+    got = power_out(x[0], *sampled_a) + cp_out(x[1], gamma[0, 1], r_in[0, 1], r_out[0, 1]) + power_out(x[2], *sampled_b)
+    curves = [
+        lambda v: power_out(v, *sampled_a),
+        lambda v: cp_out(v, gamma[0, 1], r_in[0, 1], r_out[0, 1]),
+        lambda v: power_out(v, *sampled_b),
+    ]
+    best = brute_force_3(total, curves)
+    assert x.sum() <= total * (1 + 1e-9)
+    assert got >= best * (1 - 1e-3)
+
+
+def test_no_order_is_dropped_when_a_pool_can_fill_it() -> None:
+    """The public engine dropped whole orders when one pool's quantised marginal was high."""
+    gamma = np.array([[0.997, 0.5, 0.997]])
+    r_in = np.array([[10_000.0, 10_000.0, 1e-3]])
+    r_out = np.array([[100.0, 1e6, 1e-5]])
+    usable = np.ones((1, 3), dtype=bool)
+    x = route(np.array([20.0]), gamma, r_in, r_out, usable, None, usable)
+    assert math.isclose(x.sum(), 20.0)
+
+
+def test_fees_decide_the_split_not_reserves() -> None:
+    """The public engine split pro-rata by reserves whatever the fees (defect B4/B5)."""
+    gamma = np.array([[1 - 0.002, 1 - 0.5]])
+    r_in = np.array([[10_000.0, 10_000.0]])
+    r_out = np.array([[100.0, 100.0]])
+    usable = np.ones((1, 2), dtype=bool)
+    x = route(np.array([20.0]), gamma, r_in, r_out, usable, None, usable)
+    assert x[0, 1] == 0.0 and math.isclose(x[0, 0], 20.0)
+
+
+def test_concave_hull_of_a_kinked_curve() -> None:
+    inputs = np.array([[1.0, 2.0, 3.0, 4.0]])
+    lengths, slopes = concave_hull(inputs, np.array([[1.0, 3.0, 4.0, 4.5]]))
+    assert lengths.tolist() == [[0.0, 2.0, 1.0, 1.0]]
+    assert slopes.tolist() == [[0.0, 1.5, 1.0, 0.5]]
+
+
+def test_cp_demand_is_zero_above_the_marginal_at_zero() -> None:
+    assert cp_demand(np.array([1.1]), np.array([1.0]), np.array([100.0]), np.array([100.0]))[0] == 0.0
