@@ -28,8 +28,9 @@ from arena.runner import RunPlan, RunResult, SeedSchedule, run
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
-errors = Console(stderr=True)
+# Piped output gets a fixed width instead of rich's 80 columns, so tables do not wrap.
+console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def _friendly(command: F) -> F:
@@ -236,37 +237,52 @@ def _fmt(value: float, digits: int = 2, sign: bool = False) -> str:
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
+def _plus_minus(low: float, high: float) -> str:
+    half = (high - low) / 2
+    return "" if math.isnan(half) else f" ± {half:.2f}"
+
+
 def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> None:
     if summary.empty:
         console.print("no simulation finished")
         return
+    solo = plan.market_plugin().ruleset(plan.ruleset).pairing == "solo"
     level = f"{CONFIDENCE:.0%}"
     table = Table(title=f"{plan.market} · {plan.ruleset} ruleset", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Strategy")
-    table.add_column("Mean edge", justify="right")
-    table.add_column(f"{level} CI", justify="right")
+    table.add_column(f"Mean edge ± {level} CI", justify="right")
     table.add_column("Std", justify="right")
-    table.add_column("vs Normalizer", justify="right")
     table.add_column("Sharpe", justify="right")
+    if solo:
+        table.add_column("Normalizer", justify="right")
+    table.add_column(f"vs Normalizer ± {level} CI", justify="right")
     if "capital_share" in summary.columns:
         table.add_column("Final cap %", justify="right")
     table.add_column("Errors", justify="right")
     rank = 0
     for row in summary.itertuples():
         is_strategy = row.role == "strategy"
+        if solo and not is_strategy:
+            continue  # each strategy met its own normalizer: shown in the Normalizer column
         rank += is_strategy
         cells = [
             str(rank) if is_strategy else "",
             str(row.strategy) if is_strategy else f"[dim]{row.strategy}[/]",
-            _fmt(row.mean_edge, sign=True),
-            f"{_fmt(row.ci_low, sign=True)} … {_fmt(row.ci_high, sign=True)}",
+            _fmt(row.mean_edge, sign=True) + _plus_minus(row.ci_low, row.ci_high),
             _fmt(row.std),
-            _fmt(getattr(row, "vs_baseline", math.nan), sign=True),
             _fmt(row.sharpe, 3),
         ]
+        if solo:
+            cells.append(_fmt(getattr(row, "baseline_edge", math.nan), sign=True))
+        vs = getattr(row, "vs_baseline", math.nan)
+        cells.append(
+            _fmt(vs, sign=True) + _plus_minus(getattr(row, "vs_ci_low", math.nan), getattr(row, "vs_ci_high", math.nan))
+            if is_strategy else ""
+        )
         if "capital_share" in summary.columns:
-            cells.append(_fmt(100 * row.capital_share, 1))
+            share = getattr(row, "capital_share", math.nan)
+            cells.append(_fmt(100 * share, 1) if is_strategy else "")
         cells.append(str(row.errors) if row.errors else "")
         table.add_row(*cells)
     console.print(table)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
@@ -50,7 +50,16 @@ class SimulationOutput:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-Simulate = Callable[[Sequence[StrategySource], Any, Sequence[int]], SimulationOutput]
+class Simulate(Protocol):
+    """``simulate(strategies, config, seeds, trace=False)``, run inside a worker.
+
+    With ``trace``, the output's ``tables["trace"]`` records the first simulation step by
+    step: ``step, pool, strategy, role, cumulative_edge, spot, fair``.
+    """
+
+    def __call__(
+        self, strategies: Sequence[StrategySource], config: Any, seeds: Sequence[int], trace: bool = False
+    ) -> SimulationOutput: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Ruleset:
         are shown to people, and a field named ``steps`` is the simulation length.
     :param pairing: ``"solo"``: each strategy runs alone against the baseline (a match per
         strategy, on the same seeds); ``"all"``: every strategy in one market.
-    :param simulate: ``simulate(strategies, config, seeds)``, run inside a worker.
+    :param simulate: runs a batch of simulations inside a worker (:class:`Simulate`).
     :param max_strategies: most strategies one match accepts.
     """
 
@@ -89,6 +98,9 @@ class Market:
     :param check_strategy: market-specific static checks of a loaded file (raise
         :class:`arena.errors.StrategyLoadError`).
     :param default_strategies: what ``arena run`` races when given no strategy.
+    :param prepare: trusted set-up run in the parent (or a Dask worker) before any isolated
+        worker starts, e.g. compiling kernels so that workers, which may not write files,
+        find them in the cache.
     """
 
     name: str
@@ -98,6 +110,7 @@ class Market:
     default_ruleset: str
     check_strategy: Callable[[StrategySource], None]
     default_strategies: tuple[str, ...] = ()
+    prepare: Callable[[], None] = lambda: None
 
     def ruleset(self, name: str | None) -> Ruleset:
         """The ruleset called ``name`` (the default one for ``None``)."""

@@ -54,6 +54,7 @@ __all__ = [
     "load_strategies",
     "load_strategy",
     "markets",
+    "prepare_markets",
 ]
 
 #: Strategy files larger than this are refused before anything else is done with them.
@@ -396,3 +397,9 @@ def markets() -> dict[str, Market]:
     manager = extension_manager(builtin=[amm_market])
     manager.hook.arena_register_markets(register=lambda market: found.setdefault(market.name, market))
     return found
+
+
+def prepare_markets() -> None:
+    """Run every market's trusted set-up (see :attr:`arena.market.Market.prepare`)."""
+    for market in markets().values():
+        market.prepare()

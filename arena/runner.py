@@ -18,11 +18,11 @@ from typing import Any, Final
 import pandas as pd
 
 from arena.errors import ConfigError
-from arena.executors import Executor
+from arena.executors import Executor, LocalExecutor
 from arena.market import Market, SimulationOutput
 from arena.plugins import StrategySource, markets
 
-__all__ = ["RunPlan", "RunResult", "SeedSchedule", "Task", "run", "run_task"]
+__all__ = ["RunPlan", "RunResult", "SeedSchedule", "Task", "run", "run_task", "trace"]
 
 _U64: Final = 2**64
 MAX_BATCH: Final = 250
@@ -30,11 +30,16 @@ MAX_BATCH: Final = 250
 
 @dataclass(frozen=True)
 class SeedSchedule:
-    """Simulation ``i`` uses seed ``(start + i * stride) mod 2**64``, as the reference engine."""
+    """Simulation ``i`` uses seed ``(start + i * stride) mod 2**64``, as the reference engine.
+
+    A schedule can instead list its seeds (:meth:`of`), e.g. seeds derived from a
+    competition's secret root; ``start`` and ``stride`` are then unused.
+    """
 
     count: int
     start: int = 0
     stride: int = 1
+    explicit: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -43,9 +48,20 @@ class SeedSchedule:
             raise ConfigError("--seed-start must be between 0 and 2**64-1")
         if self.stride % _U64 == 0:
             raise ConfigError("--seed-stride must not be 0 (every simulation would be the same)")
+        if self.explicit and (
+            len(self.explicit) != self.count or not all(0 <= s < _U64 for s in self.explicit)
+        ):
+            raise ConfigError("explicit seeds must number `count`, each between 0 and 2**64-1")
+
+    @classmethod
+    def of(cls, seeds: Sequence[int]) -> SeedSchedule:
+        """A schedule running exactly ``seeds``, in this order."""
+        return cls(len(seeds), explicit=tuple(seeds))
 
     def seeds(self) -> list[int]:
         """All seeds, in simulation order."""
+        if self.explicit:
+            return list(self.explicit)
         return [(self.start + i * self.stride) % _U64 for i in range(self.count)]
 
 
@@ -75,6 +91,7 @@ class Task:
     match: int
     first_sim: int
     seeds: tuple[int, ...]
+    trace: bool = False
 
 
 def get_market(name: str) -> Market:
@@ -88,7 +105,7 @@ def get_market(name: str) -> Market:
 def run_task(task: Task) -> SimulationOutput:
     """Run a batch (inside a worker): simulation numbers become the run's, matches are tagged."""
     ruleset = get_market(task.market).ruleset(task.ruleset)
-    output = ruleset.simulate(task.strategies, task.config, task.seeds)
+    output = ruleset.simulate(task.strategies, task.config, task.seeds, trace=task.trace)
     for table in (output.results, *output.tables.values()):
         if "sim" in table.columns:
             table["sim"] += task.first_sim
@@ -153,6 +170,7 @@ def run(
     """
     tasks = plan_tasks(plan, executor.workers, batch_size)
     total = sum(len(t.seeds) for t in tasks)
+    plan.market_plugin().prepare()
     started = time.perf_counter()
     outputs: list[tuple[Task, SimulationOutput]] = []
     failures: list[str] = []
@@ -189,6 +207,33 @@ def run(
         complete=complete and len(outputs) == len(tasks),
         failures=failures,
     )
+
+
+def trace(plan: RunPlan, sim: int, executor: Executor | None = None) -> pd.DataFrame:
+    """Step-by-step record of one simulation of ``plan`` (the first match, for solo pairings).
+
+    Columns: ``step, pool, strategy, role, cumulative_edge, spot, fair``. The simulation runs
+    in a worker like any other (default: one isolated local worker).
+
+    :raises ConfigError: if ``sim`` is not a simulation of the plan.
+    """
+    if not 0 <= sim < plan.schedule.count:
+        raise ConfigError(f"simulation {sim} is not in the plan (0..{plan.schedule.count - 1})")
+    ruleset = plan.market_plugin().ruleset(plan.ruleset)
+    members = ruleset.matches(len(plan.strategies))[0]
+    strategies = tuple(plan.strategies[i] for i in members)
+    seed = plan.schedule.seeds()[sim]
+    task = Task(plan.market, plan.ruleset, plan.config, strategies, 0, sim, (seed,), trace=True)
+    plan.market_plugin().prepare()
+    own = executor is None
+    executor = executor or LocalExecutor(1)
+    try:
+        output = executor.submit(run_task, task).result()
+    finally:
+        if own:
+            executor.shutdown()
+    table = output.tables["trace"]
+    return table.drop(columns=["match"]).reset_index(drop=True)
 
 
 def _describe_failure(task: Task, error: BaseException) -> str:

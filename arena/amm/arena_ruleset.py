@@ -44,6 +44,7 @@ from arena.amm.pools import ClosedFormPools, ErrorLog, PayloadFactory, PoolBatch
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm import option
 from arena.amm.routing import route, route_sampled
+from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import Storage
 
@@ -138,15 +139,25 @@ class _Batch:
 
 
 def simulate_arena(
-    programs: Sequence[StrategyProgram], seeds: list[int], config: ArenaConfig = ArenaConfig()
+    programs: Sequence[StrategyProgram],
+    seeds: list[int],
+    config: ArenaConfig = ArenaConfig(),
+    observer: Observer | None = None,
 ) -> ArenaResult:
-    """Run the strategies of ``programs`` and the normalizer together in each simulation."""
+    """Run the strategies of ``programs`` and the normalizer together in each simulation.
+
+    :param observer: called after every step (see :mod:`arena.amm.trace`).
+    """
     if not 1 <= len(programs) < MAX_POOLS:
         raise ValueError(f"the arena ruleset takes 1 to {MAX_POOLS - 1} strategies")
     params = [sample_params(seed) for seed in seeds]
     engine = _Engine(programs, params, config)
     for inputs in step_inputs(params, config.steps, config.initial_price):
         engine.step(inputs)
+        if observer is not None:
+            edges = engine.gather(lambda b: b.edges.total)
+            spots = engine.gather(lambda b: b.pools.spot())
+            observer(inputs.step, inputs.fair, edges, spots)
     return engine.result(params)
 
 
@@ -336,7 +347,7 @@ class _Engine:
 
     # -- epochs ------------------------------------------------------------------------------
 
-    def _gather(self, quantity: Callable[[_Batch], FloatArray]) -> FloatArray:
+    def gather(self, quantity: Callable[[_Batch], FloatArray]) -> FloatArray:
         """A flat per-entry quantity of every batch, as (simulations, pools)."""
         out = np.zeros((self.sims, self.count))
         for batch in self.batches:
@@ -347,12 +358,12 @@ class _Engine:
         config = self.config
         epoch = self.step_index // config.epoch_len
         n = self.strategies
-        epoch_edge = self._gather(lambda b: b.edges.epoch)[:, :n]
+        epoch_edge = self.gather(lambda b: b.edges.epoch)[:, :n]
         scores = risk_scores(epoch_edge, config.loss_penalty)
         self.weights = capital_weights(scores, config.temperature, config.min_weight)
         valid = np.isfinite(fair) & (fair > 0.0)
-        rx = self._gather(lambda b: b.pools.reserve_x)[:, :n]
-        ry = self._gather(lambda b: b.pools.reserve_y)[:, :n]
+        rx = self.gather(lambda b: b.pools.reserve_x)[:, :n]
+        ry = self.gather(lambda b: b.pools.reserve_y)[:, :n]
         new_x, new_y = rebalance(rx, ry, self.weights, np.where(valid, fair, 1.0))
         new_x, new_y = np.where(valid[:, None], new_x, rx), np.where(valid[:, None], new_y, ry)
         for batch in self.batches:
@@ -372,7 +383,7 @@ class _Engine:
                 }
             )
         )
-        total = self._gather(lambda b: b.edges.total)
+        total = self.gather(lambda b: b.edges.total)
         for batch in self.batches:
             if not batch.pools.has_epoch_boundary:
                 continue
@@ -414,9 +425,9 @@ class _Engine:
         )
         return ArenaResult(
             params=params,
-            edge=self._gather(lambda b: b.edges.total),
-            arb_edge=self._gather(lambda b: b.edges.arb),
-            retail_edge=self._gather(lambda b: b.edges.retail),
+            edge=self.gather(lambda b: b.edges.total),
+            arb_edge=self.gather(lambda b: b.edges.arb),
+            retail_edge=self.gather(lambda b: b.edges.retail),
             errors=errors,
             first_error=first,
             weights=self.weights,

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from arena.amm.params import MarketParams
 from arena.amm.streams import RetailBlock, SimulationStreams
 
-__all__ = ["BLOCK_STEPS", "StepInputs", "step_inputs"]
+__all__ = ["BLOCK_STEPS", "BlockInputs", "StepInputs", "input_blocks", "step_inputs"]
 
 BLOCK_STEPS: Final = 1000
 
@@ -42,25 +42,54 @@ class StepInputs:
     order_is_buy: BoolArray
 
 
-def step_inputs(
+@dataclass(frozen=True)
+class BlockInputs:
+    """The random inputs of a block of steps, one row per simulation.
+
+    Shapes: ``prices``, ``arb_start``, ``order_counts`` (S, B); ``order_sizes`` (Y) and
+    ``order_is_buy`` (S, B, K), K being the most orders any simulation has in one step.
+    """
+
+    first_step: int
+    prices: FloatArray
+    arb_start: FloatArray
+    order_counts: npt.NDArray[np.int64]
+    order_sizes: FloatArray
+    order_is_buy: BoolArray
+
+
+def input_blocks(
     params: Sequence[MarketParams], steps: int, initial_price: float, block: int = BLOCK_STEPS
-) -> Iterator[StepInputs]:
-    """Yield the inputs of steps ``0 .. steps-1`` for the simulations of ``params``."""
+) -> Iterator[BlockInputs]:
+    """Yield the inputs of steps ``0 .. steps-1`` in blocks of at most ``block`` steps."""
     streams = [SimulationStreams(p, initial_price) for p in params]
     for first in range(0, steps, block):
         count = min(block, steps - first)
         blocks = [s.next(count) for s in streams]
-        prices = np.stack([b.prices for b in blocks])
-        arb_start = np.stack([b.arb_start_sizes for b in blocks])
         counts, sizes, is_buy = _pad_orders([b.retail for b in blocks], count)
-        for offset in range(count):
+        yield BlockInputs(
+            first,
+            np.stack([b.prices for b in blocks]),
+            np.stack([b.arb_start_sizes for b in blocks]),
+            counts,
+            sizes,
+            is_buy,
+        )
+
+
+def step_inputs(
+    params: Sequence[MarketParams], steps: int, initial_price: float, block: int = BLOCK_STEPS
+) -> Iterator[StepInputs]:
+    """Yield the inputs of steps ``0 .. steps-1`` one step at a time."""
+    for inputs in input_blocks(params, steps, initial_price, block):
+        for offset in range(inputs.prices.shape[1]):
             yield StepInputs(
-                first + offset,
-                prices[:, offset],
-                arb_start[:, offset],
-                counts[:, offset],
-                sizes[:, offset],
-                is_buy[:, offset],
+                inputs.first_step + offset,
+                inputs.prices[:, offset],
+                inputs.arb_start[:, offset],
+                inputs.order_counts[:, offset],
+                inputs.order_sizes[:, offset],
+                inputs.order_is_buy[:, offset],
             )
 
 

@@ -12,7 +12,9 @@ import pandas as pd
 from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
 from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
+from arena.amm.kernels import warm_up
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
+from arena.amm.trace import Trace
 from arena.hookspecs import StrategyHooks, hookimpl
 from arena.market import BASELINE_ROLE, STRATEGY_ROLE, Market, Ruleset, SimulationOutput
 from arena.plugins import StrategySource
@@ -64,10 +66,11 @@ def _results(params: list[MarketParams], pools: list[_PoolRows]) -> pd.DataFrame
 
 
 def _prop_amm(
-    strategies: Sequence[StrategySource], config: PropAmmConfig, seeds: Sequence[int]
+    strategies: Sequence[StrategySource], config: PropAmmConfig, seeds: Sequence[int], trace: bool = False
 ) -> SimulationOutput:
     (strategy,) = strategies
-    result = simulate_prop_amm(StrategyProgram(strategy), list(seeds), config)
+    recorder = Trace() if trace else None
+    result = simulate_prop_amm(StrategyProgram(strategy), list(seeds), config, recorder)
     own, normalizer = result.strategy, result.normalizer
     pools = [
         _PoolRows(
@@ -76,13 +79,14 @@ def _prop_amm(
         ),
         _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail),
     ]
-    return SimulationOutput(_results(result.params, pools))
+    return _output(result.params, pools, recorder)
 
 
 def _arena(
-    strategies: Sequence[StrategySource], config: ArenaConfig, seeds: Sequence[int]
+    strategies: Sequence[StrategySource], config: ArenaConfig, seeds: Sequence[int], trace: bool = False
 ) -> SimulationOutput:
-    result = simulate_arena([StrategyProgram(s) for s in strategies], list(seeds), config)
+    recorder = Trace() if trace else None
+    result = simulate_arena([StrategyProgram(s) for s in strategies], list(seeds), config, recorder)
     labels = [s.label for s in strategies]
     pools = [
         _PoolRows(
@@ -101,9 +105,18 @@ def _arena(
     pools.append(
         _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, result.edge[:, n], result.arb_edge[:, n], result.retail_edge[:, n])
     )
+    output = _output(result.params, pools, recorder)
     epochs = result.epochs.copy()
     epochs.insert(3, "strategy", [labels[j] for j in epochs["pool"]])
-    return SimulationOutput(_results(result.params, pools), {"epochs": epochs})
+    output.tables["epochs"] = epochs
+    return output
+
+
+def _output(params: list[MarketParams], pools: list[_PoolRows], recorder: Trace | None) -> SimulationOutput:
+    output = SimulationOutput(_results(params, pools))
+    if recorder is not None:
+        output.tables["trace"] = recorder.table([p.label for p in pools], [p.role for p in pools])
+    return output
 
 
 PROP_AMM = Ruleset(
@@ -134,6 +147,7 @@ AMM_MARKET = Market(
     default_ruleset=ARENA.name,
     check_strategy=check_fee_constant,
     default_strategies=DEFAULT_FIELD,
+    prepare=warm_up,
 )
 
 

@@ -20,6 +20,7 @@ Every error is counted per simulation and the first one is kept with where it ha
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -30,7 +31,7 @@ import numpy.typing as npt
 from arena.amm.cpmm import FEE_SCALE, cp_output, fee_from_wad
 from arena.amm.nano import U64_MAX, from_nano, to_nano
 from arena.payloads import AfterSwap, EpochBoundary
-from arena.sandbox import GUEST_ERRORS
+from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
 from arena.storage import FEE_SLOTS, Storage
 
 __all__ = ["ClosedFormPools", "ErrorLog", "PoolBatch", "PoolInstance", "ScriptedPools"]
@@ -55,22 +56,38 @@ class PoolInstance:
 
 @dataclass
 class ErrorLog:
-    """Errors raised by strategy code, per simulation of a batch."""
+    """Errors raised by strategy code, and the work its hook calls cost, per simulation.
+
+    ``units[sim]`` and ``calls[sim]`` are the work units (see :mod:`arena.sandbox.budget`)
+    and the number of hook calls the strategy spent in simulation ``sim`` (``units`` is a
+    list: the hot loop adds to it call by call, faster than to an array).
+    """
 
     size: int
     counts: npt.NDArray[np.int64] = field(init=False)
     first: list[str | None] = field(init=False)
+    units: list[int] = field(init=False)
+    calls: npt.NDArray[np.int64] = field(init=False)
 
     def __post_init__(self) -> None:
         self.counts = np.zeros(self.size, dtype=np.int64)
         self.first = [None] * self.size
+        self.units = [0] * self.size
+        self.calls = np.zeros(self.size, dtype=np.int64)
 
     def record(self, sim: int, hook: str, step: int, error: BaseException | str) -> None:
-        """Count an error; keep a description of the first one of this simulation."""
+        """Count an error; keep a description of the first one of this simulation.
+
+        The description names the hook, the step and the strategy's line to blame.
+        """
         self.counts[sim] += 1
         if self.first[sim] is None:
-            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-            self.first[sim] = f"{hook} at step {step}: {text}"
+            if isinstance(error, str):
+                text, line = error, None
+            else:
+                text, line = describe_error(error), guest_line(error)
+            where = f"{hook} at step {step}" + (f", line {line}" if line is not None else "")
+            self.first[sim] = f"{where}: {text}"
 
 
 class PoolBatch:
@@ -95,6 +112,7 @@ class PoolBatch:
         self._epoch_boundary = [i.epoch_boundary for i in self.instances]
         self.has_after_swap = any(h is not None for h in self._after_swap)
         self.has_epoch_boundary = any(h is not None for h in self._epoch_boundary)
+        self.has_hooks = self.has_after_swap or self.has_epoch_boundary
 
     # -- quoting -----------------------------------------------------------------------------
 
@@ -187,11 +205,14 @@ class PoolBatch:
     def _run_hook(self, sim: int, hook: Callable[..., Any], record: object, name: str) -> None:
         storage = self.instances[sim].storage
         before = storage.to_bytes()
+        start = METER.start()
         try:
             hook(record, storage)
         except GUEST_ERRORS as error:
             storage.restore(before)
             self.errors.record(sim, name, self.step, error)
+        self.errors.units[sim] += METER.count - start
+        self.errors.calls[sim] += 1
         self._storage_changed(sim)
 
     def _storage_changed(self, sim: int) -> None:
@@ -253,14 +274,21 @@ class ScriptedPools(PoolBatch):
         compute, readonly = self._compute, self._readonly
         results = np.zeros(sims.size, dtype=np.uint64)
         self.calls += sims.size
+        # The work budget, inlined (Meter.start): each call gets a fresh allowance.
+        meter, budget, units = METER, METER.budget, self.errors.units
+        self.errors.calls[sims] += 1
         for k, (sim, a, x, y) in enumerate(
             zip(sims.tolist(), amount.tolist(), rx.tolist(), ry.tolist(), strict=True)
         ):
+            start = meter.count
+            meter.limit = start + budget
             try:
                 value = compute[sim](side, a, x, y, readonly[sim])
             except GUEST_ERRORS as error:
                 self.errors.record(sim, "compute_swap", self.step, error)
                 continue
+            finally:
+                units[sim] += meter.count - start
             if type(value) is int and 0 <= value <= U64_MAX:
                 results[k] = value
             else:
@@ -268,6 +296,6 @@ class ScriptedPools(PoolBatch):
                     sim,
                     "compute_swap",
                     self.step,
-                    f"returned {value!r}; it must return an int in 0..2**64-1 (nanos)",
+                    f"returned {reprlib.repr(value)}; it must return an int in 0..2**64-1 (nanos)",
                 )
         return results

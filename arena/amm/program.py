@@ -75,7 +75,7 @@ class StrategyProgram:
 
         :param initial: initial storage contents (before ``FEE_BPS`` is applied).
         """
-        namespace = self.compiled.instantiate()
+        namespace = self.compiled.instantiate(owner=self.source.label)
         hooks = bind_hooks(namespace, self.source.origin)
         storage = Storage(initial)
         if self.initial_fees is not None:

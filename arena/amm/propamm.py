@@ -25,11 +25,13 @@ import numpy.typing as npt
 from arena.amm.arbitrage import closed_form, execute_best, reference_search
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.edges import EdgeBook
-from arena.amm.inputs import StepInputs, step_inputs
+from arena.amm.inputs import StepInputs, input_blocks, step_inputs
+from arena.amm.kernels import prop_amm_block
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.pools import ClosedFormPools, ErrorLog, PoolBatch, PoolInstance
 from arena.amm.program import StrategyProgram
 from arena.amm.search import ROUTER_MIN_TRADE, maximize_split
+from arena.amm.trace import Observer
 from arena.payloads import AfterSwap, PropAmmAfterSwap
 from arena.storage import Storage
 
@@ -73,16 +75,28 @@ class PropAmmResult:
 
 
 def simulate_prop_amm(
-    program: StrategyProgram, seeds: list[int], config: PropAmmConfig = PropAmmConfig()
+    program: StrategyProgram,
+    seeds: list[int],
+    config: PropAmmConfig = PropAmmConfig(),
+    observer: Observer | None = None,
 ) -> PropAmmResult:
-    """Run one strategy against the normalizer in the simulations of ``seeds`` (lock-step)."""
+    """Run one strategy against the normalizer in the simulations of ``seeds`` (lock-step).
+
+    :param observer: called after every step (see :mod:`arena.amm.trace`).
+    """
     params = [sample_params(seed) for seed in seeds]
     ones = np.ones(len(seeds))
     submission = program.pools(len(seeds), ones * config.initial_x, ones * config.initial_y)
     normalizer = normalizer_pools(params, config.initial_x, config.initial_y)
+    if isinstance(submission, ClosedFormPools) and not submission.has_hooks and observer is None:
+        return _simulate_compiled(submission, normalizer, params, config)
     engine = _Engine(submission, normalizer, params, config)
     for inputs in step_inputs(params, config.steps, config.initial_price):
         engine.step(inputs)
+        if observer is not None:
+            edges = np.stack([engine.sub_edges.total, engine.norm_edges.total], axis=1)
+            spots = np.stack([submission.spot(), normalizer.spot()], axis=1)
+            observer(inputs.step, inputs.fair, edges, spots)
     return PropAmmResult(
         params=params,
         strategy=engine.sub_edges,
@@ -90,6 +104,31 @@ def simulate_prop_amm(
         errors=submission.errors,
         calls=submission.calls,
     )
+
+
+def _normalizer_gamma(params: list[MarketParams]) -> FloatArray:
+    """The normalizer's ``gamma`` as the reference computes it from its fee in basis points."""
+    return (10_000.0 - np.array([p.norm_fee_bps for p in params], dtype=np.float64)) / 10_000.0
+
+
+def _simulate_compiled(
+    submission: ClosedFormPools, normalizer: ClosedFormPools, params: list[MarketParams], config: PropAmmConfig
+) -> PropAmmResult:
+    """Both pools are constant product and nothing reacts to trades: run compiled."""
+    size = len(params)
+    reserves = np.stack([submission.reserve_x, submission.reserve_y, normalizer.reserve_x, normalizer.reserve_y], axis=1)
+    fees = np.ascontiguousarray(np.concatenate([submission.fees, normalizer.fees]).T)
+    edges = np.zeros((size, 6))
+    gamma = _normalizer_gamma(params)
+    for block in input_blocks(params, config.steps, config.initial_price):
+        prop_amm_block(
+            block.prices, block.arb_start, block.order_counts, block.order_sizes, block.order_is_buy,
+            reserves, fees, gamma, config.min_arb_profit, edges,
+        )
+    books = [EdgeBook(size), EdgeBook(size)]
+    for book, first in zip(books, (0, 3), strict=True):
+        book.total[:], book.arb[:], book.retail[:] = edges[:, first], edges[:, first + 1], edges[:, first + 2]
+    return PropAmmResult(params, books[0], books[1], submission.errors, calls=0)
 
 
 def normalizer_pools(params: list[MarketParams], initial_x: float, initial_y: float) -> ClosedFormPools:
@@ -111,8 +150,7 @@ class _Engine:
     ) -> None:
         self.sub = submission
         self.norm = normalizer
-        # The reference reads the normalizer's fee back in basis points for its closed form.
-        self.norm_gamma = (10_000.0 - np.array([p.norm_fee_bps for p in params], dtype=np.float64)) / 10_000.0
+        self.norm_gamma = _normalizer_gamma(params)
         self.config = config
         self.sub_edges = EdgeBook(submission.size)
         self.norm_edges = EdgeBook(submission.size)
