@@ -33,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from arena.amm.arbitrage import closed_form, execute_best, precise_search
+from arena.amm.arbitrage import precise_search
+from arena.amm.arena_kernels import arbitrage_batch, route_execute_batch
 from arena.amm.capital import capital_weights, rebalance, risk_scores
 from arena.amm.cpmm import FEE_SCALE, bps_to_fee
 from arena.amm.edges import EdgeBook
@@ -43,7 +44,7 @@ from arena.amm.params import MarketParams, sample_params
 from arena.amm.pools import ClosedFormPools, ErrorLog, PayloadFactory, PoolBatch, PoolInstance, ScriptedPools
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm import option
-from arena.amm.routing import route, route_sampled
+from arena.amm.routing import route_sampled
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import Storage
@@ -138,6 +139,10 @@ class _Batch:
         return sim, self.columns[column]
 
 
+_Trades = tuple[_Batch, int, FloatArray, FloatArray, BoolArray]
+"""Executed trades of a batch: (batch, side, inputs, outputs, where traded)."""
+
+
 def simulate_arena(
     programs: Sequence[StrategyProgram],
     seeds: list[int],
@@ -223,14 +228,20 @@ class _Engine:
 
     def _arbitrage(self, fair: FloatArray, valid: BoolArray) -> None:
         floor = self.config.min_arb_profit
-        trades = []
+        trades: list[_Trades] = []
         for batch in self.batches:
             pools, price, ok = batch.pools, batch.flat(fair), batch.flat(valid)
             if isinstance(pools, ClosedFormPools):
-                gamma = 1.0 - pools.fees / FEE_SCALE
-                buy, sell = closed_form(pools, price, gamma[0], gamma[1], ok, floor)
-            else:
-                buy, sell = precise_search(pools, price, ok, floor)
+                side = np.empty(pools.size, dtype=np.int64)
+                amount, out, edge = np.zeros(pools.size), np.zeros(pools.size), np.zeros(pools.size)
+                arbitrage_batch(price, pools.reserve_x, pools.reserve_y, pools.fees, floor, side, amount, out, edge)
+                for chosen in (0, 1):
+                    traded = side == chosen
+                    if traded.any():
+                        batch.edges.add(edge, traded, arb=True)
+                        trades.append((batch, chosen, amount, out, traded))
+                continue
+            buy, sell = precise_search(pools, price, ok, floor)
             take_sell = sell.ok & ~(buy.ok & ~(sell.profit > buy.profit))
             for side, candidate, take in ((0, buy, buy.ok & ~take_sell), (1, sell, take_sell)):
                 if not take.any():
@@ -247,10 +258,13 @@ class _Engine:
     def _route(self, size: FloatArray, is_buy: BoolArray, fair: FloatArray, active: BoolArray) -> None:
         with np.errstate(divide="ignore", invalid="ignore"):
             total = np.where(active, np.where(is_buy, size, size / fair), 0.0)
+        scripted = next((b for b in self.batches if isinstance(b.pools, ScriptedPools)), None)
+        if scripted is None:
+            self._route_compiled(total, is_buy, fair)
+            return
         shape = (self.sims, self.count)
         gamma, r_in, r_out = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         usable = np.zeros(shape, dtype=bool)
-        scripted: _Batch | None = None
         for batch in self.batches:
             pools, cols = batch.pools, batch.columns
             rx, ry = batch.grid(pools.reserve_x), batch.grid(pools.reserve_y)
@@ -260,18 +274,12 @@ class _Engine:
                 gamma[:, cols] = 1.0 - fee / FEE_SCALE
                 r_in[:, cols] = np.where(is_buy[:, None], ry, rx)
                 r_out[:, cols] = np.where(is_buy[:, None], rx, ry)
-            else:
-                scripted = batch
-        if scripted is None:
-            allocation = route(total, gamma, r_in, r_out, usable, None, usable)
-        else:
-            allocation = route_sampled(
-                total, gamma, r_in, r_out, usable, scripted.columns,
-                self._quoter(scripted, is_buy, active),
-            )
+        allocation = route_sampled(
+            total, gamma, r_in, r_out, usable, scripted.columns, self._quoter(scripted, is_buy, active)
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             self.flow = np.where(total[:, None] > 0.0, allocation / total[:, None], 0.0)
-        trades = []
+        trades: list[_Trades] = []
         for batch in self.batches:
             amount = allocation[:, batch.columns].reshape(-1)
             price = batch.flat(fair)
@@ -285,6 +293,25 @@ class _Engine:
                 batch.edges.add(edge, traded, arb=False)
                 trades.append((batch, side, amount, out, traded))
         self._notify(trades)
+        self.flow[:] = 0.0
+
+    def _route_compiled(self, total: FloatArray, is_buy: BoolArray, fair: FloatArray) -> None:
+        """Every pool is constant-product: split and execute in one compiled pass."""
+        (batch,) = self.batches
+        pools = batch.pools
+        shape = (self.sims, batch.width)
+        amount, out, edge = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        route_execute_batch(
+            total, is_buy, fair, batch.grid(pools.reserve_x), batch.grid(pools.reserve_y),
+            pools.fees.reshape(2, *shape), amount, out, edge,
+        )
+        traded = (out > 0.0).reshape(-1)
+        batch.edges.add(edge.reshape(-1), traded, arb=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.flow = np.where(total[:, None] > 0.0, amount / total[:, None], 0.0)
+        buy = batch.flat(is_buy)
+        amount, out = amount.reshape(-1), out.reshape(-1)
+        self._notify([(batch, 0, amount, out, traded & buy), (batch, 1, amount, out, traded & ~buy)])
         self.flow[:] = 0.0
 
     @staticmethod
@@ -307,7 +334,7 @@ class _Engine:
 
     # -- hooks and payloads ------------------------------------------------------------------
 
-    def _notify(self, trades: list[tuple[_Batch, int, FloatArray, FloatArray, BoolArray]]) -> None:
+    def _notify(self, trades: list[_Trades]) -> None:
         """Run after_swap for executed trades, all seeing the pools' state after them."""
         if not any(batch.pools.has_after_swap and traded.any() for batch, *_, traded in trades):
             return

@@ -248,17 +248,20 @@ def _closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: igno
 
 @njit(cache=True)
 def _execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
-    """Execute the better candidate (sell only if strictly better): (edge, traded, rx, ry)."""
+    """Execute the better candidate (sell only if strictly better).
+
+    :returns: (side or -1, input, output, the pool's edge, rx, ry).
+    """
     buy_amount, buy_profit, buy_ok = buy
     sell_amount, sell_profit, sell_ok = sell
     take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
     if take_sell:
         out, rx, ry = _execute(1, sell_amount, rx, ry, fees[1])
-        return sell_amount * fair - out, out > 0.0, rx, ry
+        return (1 if out > 0.0 else -1), sell_amount, out, sell_amount * fair - out, rx, ry
     if buy_ok:
         out, rx, ry = _execute(0, buy_amount, rx, ry, fees[0])
-        return buy_amount - out * fair, out > 0.0, rx, ry
-    return 0.0, False, rx, ry
+        return (0 if out > 0.0 else -1), buy_amount, out, buy_amount - out * fair, rx, ry
+    return -1, 0.0, 0.0, 0.0, rx, ry
 
 
 @njit(cache=True)
@@ -348,14 +351,14 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
             start_x = min(max(start_y / max(fair, 1e-9), min_sell), _MAX_INPUT)
             buy = _searched_candidate(0, start_y, min_buy, fair, rx, ry, sub_fees[0], min_profit)
             sell = _searched_candidate(1, start_x, min_sell, fair, rx, ry, sub_fees[1], min_profit)
-            edge, traded, rx, ry = _execute_best(buy, sell, fair, rx, ry, sub_fees)
-            if traded:
+            side, _, _, edge, rx, ry = _execute_best(buy, sell, fair, rx, ry, sub_fees)
+            if side >= 0:
                 edges[sim, 0] += edge
                 edges[sim, 1] += edge
             buy = _closed_candidate(0, fair, nrx, nry, gamma, norm_fees[0], min_profit)
             sell = _closed_candidate(1, fair, nrx, nry, gamma, norm_fees[1], min_profit)
-            edge, traded, nrx, nry = _execute_best(buy, sell, fair, nrx, nry, norm_fees)
-            if traded:
+            side, _, _, edge, nrx, nry = _execute_best(buy, sell, fair, nrx, nry, norm_fees)
+            if side >= 0:
                 edges[sim, 3] += edge
                 edges[sim, 4] += edge
             for k in range(counts[sim, t]):

@@ -12,6 +12,7 @@ import pandas as pd
 from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
 from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
+from arena.amm.arena_kernels import warm_up as warm_up_arena
 from arena.amm.kernels import warm_up
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
 from arena.amm.trace import Trace
@@ -119,6 +120,12 @@ def _output(params: list[MarketParams], pools: list[_PoolRows], recorder: Trace 
     return output
 
 
+def _compile_kernels() -> None:
+    """Compile (or load from numba's cache) every kernel before isolated workers need them."""
+    warm_up()
+    warm_up_arena()
+
+
 PROP_AMM = Ruleset(
     name="prop-amm",
     description="one strategy against the normalizer, by the public prop-amm challenge's rules",
@@ -147,7 +154,7 @@ AMM_MARKET = Market(
     default_ruleset=ARENA.name,
     check_strategy=check_fee_constant,
     default_strategies=DEFAULT_FIELD,
-    prepare=warm_up,
+    prepare=_compile_kernels,
 )
 
 

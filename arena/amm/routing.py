@@ -30,6 +30,8 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from arena.amm.arena_kernels import waterfill_batch
+
 __all__ = [
     "REFINE_POINTS",
     "REFINE_ROUNDS",
@@ -71,36 +73,28 @@ def cp_demand(lam: FloatArray, gamma: FloatArray, r_in: FloatArray, r_out: Float
 def waterfill(
     total: FloatArray, gamma: FloatArray, r_in: FloatArray, r_out: FloatArray, usable: BoolArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Exact optimal split of ``total`` across constant-product pools.
+    """Exact optimal split of ``total`` across constant-product pools (compiled).
 
     :param total: input to place per simulation, shape (S,).
     :param gamma: one minus each pool's fee on the order's side, shape (S, P).
     :param r_in: reserves of the token paid in, shape (S, P).
     :param r_out: reserves of the token paid out, shape (S, P).
     :param usable: pools that may take part.
-    :returns: ``(inputs, lam)``: input per pool (S, P) and the common marginal rate (S,)
-        (``inf`` where nothing is placed).
+    :returns: ``(inputs, lam)``: input per pool (S, P), adding up to ``total``, and the common
+        marginal rate (S,) (``inf`` where nothing is placed).
     """
-    usable = usable & (gamma > 0.0) & (r_in > 0.0) & (r_out > 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        marginal0 = np.where(usable, gamma * r_out / r_in, -np.inf)
-        a = np.where(usable, np.sqrt(r_in * r_out / gamma), 0.0)
-        b = np.where(usable, r_in / gamma, 0.0)
-    order = np.argsort(-marginal0, axis=1, kind="stable")
-    m_sorted = np.take_along_axis(marginal0, order, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sqrt_lam = np.cumsum(np.take_along_axis(a, order, axis=1), axis=1) / (
-            total[:, None] + np.cumsum(np.take_along_axis(b, order, axis=1), axis=1)
-        )
-    # The active set of size k is consistent when its k-th pool still beats lambda_k; the
-    # consistent sizes are 1..k*, and k* is the answer.
-    consistent = m_sorted > sqrt_lam**2
-    count = consistent.shape[1]
-    size = np.where(consistent.any(axis=1), count - np.argmax(consistent[:, ::-1], axis=1), 0)
-    lam = np.take_along_axis(sqrt_lam, np.maximum(size - 1, 0)[:, None], axis=1)[:, 0] ** 2
-    lam = np.where((size > 0) & (total > 0.0), lam, np.inf)
-    x = np.where(usable, cp_demand(lam[:, None], gamma, r_in, r_out), 0.0)
-    return _fill_exactly(total, x), lam
+    x = np.zeros(gamma.shape)
+    lam = np.zeros(total.shape)
+    waterfill_batch(
+        np.ascontiguousarray(total, dtype=np.float64),
+        np.ascontiguousarray(gamma, dtype=np.float64),
+        np.ascontiguousarray(r_in, dtype=np.float64),
+        np.ascontiguousarray(r_out, dtype=np.float64),
+        np.ascontiguousarray(usable, dtype=np.bool_),
+        x,
+        lam,
+    )
+    return x, lam
 
 
 def concave_hull(inputs: FloatArray, outputs: FloatArray) -> Hull:
@@ -268,9 +262,3 @@ def _refinement_points(inputs: FloatArray, share: FloatArray) -> FloatArray:
     return below[..., None] + (above - below)[..., None] * steps
 
 
-def _fill_exactly(total: FloatArray, x: FloatArray) -> FloatArray:
-    """Scale allocations so that they add up to ``total`` (removing float drift)."""
-    allocated = x.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(allocated > 0.0, total / allocated, 0.0)
-    return x * scale[:, None]
