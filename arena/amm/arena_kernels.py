@@ -2,6 +2,9 @@
 
 * :func:`waterfill_batch`: the exact equimarginal split of each order across constant-product
   pools (the one implementation of water-filling; :func:`arena.amm.routing.waterfill` calls it);
+* :func:`hull_batch` and :func:`route_batch`: concave hulls of sampled quotes, and the exact
+  split across constant-product pools and such piecewise-linear pools (see
+  :mod:`arena.amm.routing` for the method);
 * :func:`arbitrage_batch`: closed-form arbitrage of every pool of every simulation;
 * :func:`route_execute_batch`: split each simulation's order across its pools and execute the
   legs, when every pool is constant-product.
@@ -19,7 +22,14 @@ from numba import njit
 
 from arena.amm.kernels import _closed_candidate, _execute, _execute_best
 
-__all__ = ["arbitrage_batch", "route_execute_batch", "waterfill_batch", "warm_up"]
+__all__ = [
+    "arbitrage_batch",
+    "hull_batch",
+    "route_batch",
+    "route_execute_batch",
+    "waterfill_batch",
+    "warm_up",
+]
 
 _FEE_SCALE = 1e9
 
@@ -70,6 +80,122 @@ def waterfill_batch(total, gamma, r_in, r_out, usable, x, lam):  # type: ignore[
     """:func:`_waterfill` for every simulation (rows); fills ``x`` (S, P) and ``lam`` (S,)."""
     for sim in range(total.shape[0]):
         lam[sim] = _waterfill(total[sim], gamma[sim], r_in[sim], r_out[sim], usable[sim], x[sim])
+
+
+@njit(cache=True)
+def _cp_demand_total(lam, gamma, r_in, r_out, cp):  # type: ignore[no-untyped-def]
+    """Total input the constant-product pools in ``cp`` take at marginal price ``lam``."""
+    total = 0.0
+    for i in range(gamma.shape[0]):
+        if cp[i] and gamma[i] > 0.0 and r_in[i] > 0.0 and r_out[i] > 0.0:
+            demand = math.sqrt(r_in[i] * r_out[i] / (gamma[i] * lam)) - r_in[i] / gamma[i]
+            if demand > 0.0:
+                total += demand
+    return total
+
+
+@njit(cache=True)
+def hull_batch(inputs, outputs, lengths, slopes):  # type: ignore[no-untyped-def]
+    """Upper concave hulls through (0, 0), one per row (monotone chain).
+
+    :param inputs: increasing sample inputs (R, K); ``outputs`` the quotes there (R, K), made
+        non-decreasing first (more input never has to give less: the surplus can stay unused).
+    :param lengths: filled with segment lengths (R, K) in order along the hull (decreasing
+        slope), zero-padded; ``slopes`` with their slopes (never negative).
+    """
+    rows, count = inputs.shape
+    xs = np.zeros(count + 1)
+    ys = np.zeros(count + 1)
+    hull = np.zeros(count + 1, dtype=np.int64)
+    for row in range(rows):
+        best = 0.0
+        for k in range(count):
+            value = outputs[row, k]
+            if value > best:  # also skips NaN
+                best = value
+            xs[k + 1] = inputs[row, k]
+            ys[k + 1] = best
+        size = 1
+        hull[0] = 0
+        for k in range(1, count + 1):
+            if not xs[k] > xs[hull[size - 1]]:
+                continue  # a repeated input adds nothing
+            while size >= 2:
+                i, j = hull[size - 2], hull[size - 1]
+                # Drop j if it lies on or below the chord from i to k.
+                if (ys[j] - ys[i]) * (xs[k] - xs[i]) <= (ys[k] - ys[i]) * (xs[j] - xs[i]):
+                    size -= 1
+                else:
+                    break
+            hull[size] = k
+            size += 1
+        for n in range(count):
+            lengths[row, n] = 0.0
+            slopes[row, n] = 0.0
+        for n in range(size - 1):
+            i, j = hull[n], hull[n + 1]
+            lengths[row, n] = xs[j] - xs[i]
+            slopes[row, n] = max((ys[j] - ys[i]) / (xs[j] - xs[i]), 0.0)
+
+
+@njit(cache=True)
+def route_batch(total, gamma, r_in, r_out, usable, sampled, lengths, slopes, x):  # type: ignore[no-untyped-def]
+    """Optimal split of each order across constant-product pools and sampled pools.
+
+    :param total: (S,) inputs; ``gamma``/``r_in``/``r_out``: (S, P) constant-product terms
+        (ignored for sampled pools); ``usable``: (S, P).
+    :param sampled: (Q,) pool indices described by ``lengths``/``slopes`` (S, Q, K) instead.
+    :param x: filled with the input per pool (S, P).
+    """
+    sims, pools = gamma.shape
+    count = lengths.shape[2]
+    is_cp = np.ones(pools, dtype=np.bool_)
+    for q in range(sampled.shape[0]):
+        is_cp[sampled[q]] = False
+    cp = np.zeros(pools, dtype=np.bool_)
+    seg_slope = np.zeros(sampled.shape[0] * count)
+    seg_length = np.zeros(sampled.shape[0] * count)
+    seg_pool = np.zeros(sampled.shape[0] * count, dtype=np.int64)
+    for sim in range(sims):
+        for i in range(pools):
+            x[sim, i] = 0.0
+            cp[i] = is_cp[i] and usable[sim, i]
+        if not total[sim] > 0.0:
+            continue
+        live = 0
+        for q in range(sampled.shape[0]):
+            if not usable[sim, sampled[q]]:
+                continue
+            for k in range(count):
+                if lengths[sim, q, k] > 0.0 and slopes[sim, q, k] > 0.0:
+                    seg_slope[live] = slopes[sim, q, k]
+                    seg_length[live] = lengths[sim, q, k]
+                    seg_pool[live] = sampled[q]
+                    live += 1
+        order = np.argsort(-seg_slope[:live], kind="mergesort")
+        taken = 0.0  # input placed in fully taken segments
+        at = 0.0
+        found = -1
+        for m in range(live):
+            lam = seg_slope[order[m]]
+            at = _cp_demand_total(lam, gamma[sim], r_in[sim], r_out[sim], cp) + taken
+            if at + seg_length[order[m]] >= total[sim]:
+                found = m
+                break
+            taken += seg_length[order[m]]
+        if found >= 0 and at <= total[sim]:
+            # lambda is this segment's slope: the segment takes what the others leave.
+            lam = seg_slope[order[found]]
+            for i in range(pools):
+                if cp[i] and gamma[sim, i] > 0.0 and r_in[sim, i] > 0.0 and r_out[sim, i] > 0.0:
+                    demand = math.sqrt(r_in[sim, i] * r_out[sim, i] / (gamma[sim, i] * lam)) - r_in[sim, i] / gamma[sim, i]
+                    x[sim, i] = demand if demand > 0.0 else 0.0
+            x[sim, seg_pool[order[found]]] += min(total[sim] - at, seg_length[order[found]])
+        else:
+            # lambda lies between slopes: the steeper segments are full, water-fill the rest.
+            _waterfill(max(total[sim] - taken, 0.0), gamma[sim], r_in[sim], r_out[sim], cp, x[sim])
+        for m in range(found if found >= 0 else live):
+            x[sim, seg_pool[order[m]]] += seg_length[order[m]]
 
 
 @njit(cache=True)
@@ -139,6 +265,10 @@ def warm_up() -> None:
     """Compile the kernels for the argument types the engine uses (see :mod:`arena.amm.kernels`)."""
     sims, pools = 1, 2
     grid = np.ones((sims, pools))
+    samples = np.ones((sims, 1, 3))
+    hull_batch(samples[:, 0], samples[:, 0].copy(), np.zeros((sims, 3)), np.zeros((sims, 3)))
+    route_batch(np.ones(sims), grid, grid.copy(), grid.copy(), np.ones((sims, pools), dtype=np.bool_),
+                np.array([1], dtype=np.int64), samples, samples.copy(), np.zeros((sims, pools)))
     flat = np.ones(sims * pools)
     fees = np.zeros((2, sims * pools), dtype=np.uint64)
     waterfill_batch(np.ones(sims), grid, grid.copy(), grid.copy(), np.ones((sims, pools), dtype=np.bool_),

@@ -30,7 +30,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.arena_kernels import waterfill_batch
+from arena.amm.arena_kernels import hull_batch, route_batch, waterfill_batch
 
 __all__ = [
     "REFINE_POINTS",
@@ -38,7 +38,6 @@ __all__ = [
     "SAMPLE_FRACTIONS",
     "Hull",
     "concave_hull",
-    "cp_demand",
     "route",
     "route_sampled",
     "waterfill",
@@ -61,13 +60,6 @@ class Hull(NamedTuple):
 
     lengths: FloatArray
     slopes: FloatArray
-
-
-def cp_demand(lam: FloatArray, gamma: FloatArray, r_in: FloatArray, r_out: FloatArray) -> FloatArray:
-    """Input a constant-product pool takes at marginal price ``lam`` (0 if none)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.sqrt(r_in * r_out / (gamma * lam)) - r_in / gamma
-    return np.where((gamma > 0.0) & (x > 0.0), x, 0.0)
 
 
 def waterfill(
@@ -98,40 +90,21 @@ def waterfill(
 
 
 def concave_hull(inputs: FloatArray, outputs: FloatArray) -> Hull:
-    """Upper concave hull through (0, 0) of sampled points of monotone curves.
+    """Upper concave hull through (0, 0) of sampled points of monotone curves (compiled).
 
     :param inputs: increasing sample inputs, shape (..., K).
-    :param outputs: sampled outputs, shape (..., K); a curve is first made non-decreasing
+    :param outputs: sampled outputs, shape (..., K); each curve is first made non-decreasing
         (more input never has to give less output: the surplus can be left unused).
-    :returns: segment lengths and slopes, shape (..., K), in order along the curve (so of
-        decreasing slope); points that are not hull vertices give zero-length segments.
+    :returns: segment lengths and slopes, shape (..., K), along the curve (decreasing slope),
+        zero-padded; slopes are never negative.
     """
-    ys = np.maximum.accumulate(np.maximum(np.nan_to_num(outputs, nan=0.0), 0.0), axis=-1)
-    zeros = np.zeros(inputs.shape[:-1] + (1,))
-    x = np.concatenate([zeros, inputs], axis=-1)
-    y = np.concatenate([zeros, ys], axis=-1)
-    dx = x[..., None, :] - x[..., :, None]  # [i, j] = x_j - x_i
-    dy = y[..., None, :] - y[..., :, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(dx > 0.0, dy / dx, np.nan)
-    # Point j is a vertex when the gentlest slope reaching it from the left is at least the
-    # steepest slope leaving it to the right (fmin/fmax skip the NaNs of repeated inputs).
-    later = np.triu(np.ones((x.shape[-1], x.shape[-1]), dtype=bool), k=1)  # [i, j]: i < j
-    left = np.fmin.reduce(np.where(later, slope, np.inf), axis=-2)
-    right = np.fmax.reduce(np.where(later, slope, -np.inf), axis=-1)
-    vertex = left >= right
-    vertex[..., 0] = True
-    vertex[..., -1] = True
-    index = np.arange(x.shape[-1])
-    previous = np.maximum.accumulate(np.where(vertex, index, -1), axis=-1)
-    previous = np.concatenate([np.zeros_like(previous[..., :1]), previous[..., :-1]], axis=-1)
-    start_x = np.take_along_axis(x, previous, axis=-1)
-    start_y = np.take_along_axis(y, previous, axis=-1)
-    lengths = np.where(vertex, x - start_x, 0.0)[..., 1:]
-    rise = np.where(vertex, y - start_y, 0.0)[..., 1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slopes = np.where(lengths > 0.0, np.maximum(rise / lengths, 0.0), 0.0)
-    return Hull(lengths, slopes)
+    count = inputs.shape[-1]
+    flat_in = np.ascontiguousarray(inputs, dtype=np.float64).reshape(-1, count)
+    flat_out = np.ascontiguousarray(outputs, dtype=np.float64).reshape(-1, count)
+    lengths = np.zeros_like(flat_in)
+    slopes = np.zeros_like(flat_in)
+    hull_batch(flat_in, flat_out, lengths, slopes)
+    return Hull(lengths.reshape(inputs.shape), slopes.reshape(inputs.shape))
 
 
 def route(
@@ -139,61 +112,36 @@ def route(
     gamma: FloatArray,
     r_in: FloatArray,
     r_out: FloatArray,
-    is_cp: BoolArray,
-    hull: Hull | None,
     usable: BoolArray,
+    sampled: list[int] | None = None,
+    hull: Hull | None = None,
 ) -> FloatArray:
-    """Optimal split of each order across constant-product and sampled pools.
+    """Optimal split of each order across constant-product and sampled pools (compiled).
 
     :param total: the order's input per simulation, shape (S,).
-    :param gamma: for constant-product pools, one minus the fee on the order's side (S, P).
-    :param r_in: for constant-product pools, the reserve paid in (S, P).
-    :param r_out: for constant-product pools, the reserve paid out (S, P).
-    :param is_cp: which pools are constant-product (S, P); the others are described by
-        ``hull`` (lengths and slopes of shape (S, P, K), zero for constant-product pools).
+    :param gamma: one minus each constant-product pool's fee on the order's side (S, P).
+    :param r_in: reserves of the token paid in (S, P).
+    :param r_out: reserves of the token paid out (S, P).
     :param usable: pools that may take part (S, P).
+    :param sampled: columns of pools known only through quotes, described by ``hull``
+        (lengths and slopes of shape (S, len(sampled), K)).
     :returns: input per pool (S, P), adding up to ``total`` unless the pools cannot take it.
     """
-    cp = usable & is_cp
-    if hull is None or not (usable & ~is_cp).any():
-        return waterfill(total, gamma, r_in, r_out, cp)[0]
-    size, pools, count = hull.lengths.shape
-    live = (usable & ~is_cp)[..., None] & (hull.lengths > 0.0) & (hull.slopes > 0.0)
-    seg_len = np.where(live, hull.lengths, 0.0).reshape(size, pools * count)
-    seg_slope = np.where(live, hull.slopes, 0.0).reshape(size, pools * count)
-    order = np.argsort(-seg_slope, axis=1, kind="stable")
-    slopes = np.take_along_axis(seg_slope, order, axis=1)
-    lengths = np.take_along_axis(seg_len, order, axis=1)
-    through = np.cumsum(lengths, axis=1)  # segments 0..m taken
-    before = through - lengths  # segments 0..m-1 taken
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cp_at = np.where(
-            cp[:, None, :] & (slopes[..., None] > 0.0),
-            cp_demand(slopes[..., None], gamma[:, None, :], r_in[:, None, :], r_out[:, None, :]),
-            0.0,
-        ).sum(axis=2)
-    meets = (slopes > 0.0) & (cp_at + through >= total[:, None])
-    found = meets.any(axis=1)
-    m = np.argmax(meets, axis=1)
-    at_m = np.take_along_axis(cp_at + before, m[:, None], axis=1)[:, 0]
-    # Case 1: lambda is the slope of segment m, which is partly filled.
-    on_segment = found & (at_m <= total)
-    # Cases 2 and 3: lambda lies strictly between slopes; the segments steeper than it are
-    # full and the constant-product pools take the rest.
-    full = np.where(found, np.take_along_axis(before, m[:, None], axis=1)[:, 0], through[:, -1])
-    cp_total = np.maximum(total - full, 0.0)
-    cp_fill, _ = waterfill(np.where(on_segment, 0.0, cp_total), gamma, r_in, r_out, cp)
-    lam_m = np.take_along_axis(slopes, m[:, None], axis=1)
-    cp_fixed = np.where(cp, cp_demand(lam_m, gamma, r_in, r_out), 0.0)
-    x_cp = np.where(on_segment[:, None], cp_fixed, cp_fill)
-    index = np.arange(pools * count)[None, :]
-    taken = np.where(index < np.where(found, m, pools * count)[:, None], lengths, 0.0)
-    rows = np.arange(size)
-    taken[rows, m] += np.where(on_segment, np.minimum(total - at_m, lengths[rows, m]), 0.0)
-    per_segment = np.zeros_like(taken)
-    np.put_along_axis(per_segment, order, taken, axis=1)
-    x_hull = per_segment.reshape(size, pools, count).sum(axis=2)
-    return np.where(cp, x_cp, 0.0) + np.where(usable & ~is_cp, x_hull, 0.0)
+    if not sampled or hull is None:
+        return waterfill(total, gamma, r_in, r_out, usable)[0]
+    x = np.zeros(gamma.shape)
+    route_batch(
+        np.ascontiguousarray(total, dtype=np.float64),
+        np.ascontiguousarray(gamma, dtype=np.float64),
+        np.ascontiguousarray(r_in, dtype=np.float64),
+        np.ascontiguousarray(r_out, dtype=np.float64),
+        np.ascontiguousarray(usable, dtype=np.bool_),
+        np.array(sampled, dtype=np.int64),
+        np.ascontiguousarray(hull.lengths, dtype=np.float64),
+        np.ascontiguousarray(hull.slopes, dtype=np.float64),
+        x,
+    )
+    return x
 
 
 def route_sampled(
@@ -210,32 +158,29 @@ def route_sampled(
     Those pools are quoted at :data:`SAMPLE_FRACTIONS` of the order, the split is solved on
     their concave hulls, then :data:`REFINE_ROUNDS` times each pool that receives flow is
     quoted at :data:`REFINE_POINTS` more inputs inside the sample interval around its share
-    and the split is solved again: at most 29 quotes per pool and order. (Measured on random
-    concave curves with capacity kinks: within 2e-4 of a brute-force optimum.)
+    and the split is solved again: at most 29 quotes per pool and order. (Measured on random concave curves with capacity kinks: within 2e-4 of a
+    brute-force optimum.)
 
     :param quote: ``quote(inputs)`` with ``inputs`` of shape (S, len(sampled), K) returns
         the outputs of those pools at those inputs; NaN inputs are not to be quoted.
     :returns: input per pool (S, P).
     """
-    size, pools = gamma.shape
-    is_cp = np.ones((size, pools), dtype=bool)
-    is_cp[:, sampled] = False
-    inputs = np.broadcast_to(total[:, None, None] * np.array(SAMPLE_FRACTIONS), (size, len(sampled), len(SAMPLE_FRACTIONS)))
+    size = gamma.shape[0]
+    inputs = np.broadcast_to(
+        total[:, None, None] * np.array(SAMPLE_FRACTIONS), (size, len(sampled), len(SAMPLE_FRACTIONS))
+    )
     outputs = quote(np.ascontiguousarray(inputs))
     for round_ in range(REFINE_ROUNDS + 1):
         order = np.argsort(inputs, axis=-1, kind="stable")
         inputs = np.take_along_axis(inputs, order, axis=-1)
         outputs = np.take_along_axis(outputs, order, axis=-1)
-        hull = concave_hull(inputs, outputs)
-        lengths = np.zeros((size, pools, inputs.shape[-1]))
-        slopes = np.zeros_like(lengths)
-        lengths[:, sampled], slopes[:, sampled] = hull.lengths, hull.slopes
-        allocation = route(total, gamma, r_in, r_out, is_cp, Hull(lengths, slopes), usable)
-        if round_ == REFINE_ROUNDS:
-            return allocation
+        allocation = route(total, gamma, r_in, r_out, usable, sampled, concave_hull(inputs, outputs))
         share = allocation[:, sampled]
+        done = share <= 0.0  # pools that receive nothing need no finer model
+        if round_ == REFINE_ROUNDS or done.all():
+            return allocation
         extra = _refinement_points(inputs, share)
-        extra[share <= 0.0] = np.nan
+        extra[done] = np.nan
         quoted = quote(extra)
         # Pools left out repeat their last sample: zero-length segments, no new information.
         skipped = np.isnan(extra)

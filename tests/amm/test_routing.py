@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.amm.routing import concave_hull, cp_demand, route, route_sampled, waterfill
+from arena.amm.routing import concave_hull, route, route_sampled, waterfill
 from tests.strategies import fees, orders, prices, reserves_x
 
 
@@ -61,7 +61,7 @@ def test_constant_product_routing_matches_brute_force(pools, total, buy) -> None
     ry = np.array([[x * p for _, x, p in pools]])
     r_in, r_out = (ry, rx) if buy else (rx, ry)
     usable = np.ones_like(gamma, dtype=bool)
-    x = route(np.array([total]), gamma, r_in, r_out, usable, None, usable)
+    x = route(np.array([total]), gamma, r_in, r_out, usable)
     got = cp_out(x, gamma, r_in, r_out).sum()
     curves = [lambda v, i=i: cp_out(v, gamma[0, i], r_in[0, i], r_out[0, i]) for i in range(3)]
     assert got >= brute_force_3(total, curves) * (1 - 1e-9)
@@ -104,7 +104,7 @@ def test_no_order_is_dropped_when_a_pool_can_fill_it() -> None:
     r_in = np.array([[10_000.0, 10_000.0, 1e-3]])
     r_out = np.array([[100.0, 1e6, 1e-5]])
     usable = np.ones((1, 3), dtype=bool)
-    x = route(np.array([20.0]), gamma, r_in, r_out, usable, None, usable)
+    x = route(np.array([20.0]), gamma, r_in, r_out, usable)
     assert math.isclose(x.sum(), 20.0)
 
 
@@ -114,16 +114,26 @@ def test_fees_decide_the_split_not_reserves() -> None:
     r_in = np.array([[10_000.0, 10_000.0]])
     r_out = np.array([[100.0, 100.0]])
     usable = np.ones((1, 2), dtype=bool)
-    x = route(np.array([20.0]), gamma, r_in, r_out, usable, None, usable)
+    x = route(np.array([20.0]), gamma, r_in, r_out, usable)
     assert x[0, 1] == 0.0 and math.isclose(x[0, 0], 20.0)
 
 
 def test_concave_hull_of_a_kinked_curve() -> None:
-    inputs = np.array([[1.0, 2.0, 3.0, 4.0]])
-    lengths, slopes = concave_hull(inputs, np.array([[1.0, 3.0, 4.0, 4.5]]))
-    assert lengths.tolist() == [[0.0, 2.0, 1.0, 1.0]]
-    assert slopes.tolist() == [[0.0, 1.5, 1.0, 0.5]]
+    # (1, 1) lies under the chord from (0, 0) to (2, 3); the last sample falls, so it adds a
+    # flat segment.
+    inputs = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
+    lengths, slopes = concave_hull(inputs, np.array([[1.0, 3.0, 4.0, 4.5, 4.0]]))
+    assert lengths.tolist() == [[2.0, 1.0, 1.0, 1.0, 0.0]]
+    assert slopes.tolist() == [[1.5, 1.0, 0.5, 0.0, 0.0]]
 
 
-def test_cp_demand_is_zero_above_the_marginal_at_zero() -> None:
-    assert cp_demand(np.array([1.1]), np.array([1.0]), np.array([100.0]), np.array([100.0]))[0] == 0.0
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.0, 100.0), min_size=2, max_size=12))
+def test_concave_hull_lies_above_every_sample_and_is_concave(values) -> None:
+    inputs = np.arange(1.0, len(values) + 1.0)[None]
+    outputs = np.maximum.accumulate(np.array(values))[None]
+    lengths, slopes = concave_hull(inputs, outputs)
+    assert np.all(np.diff(slopes[0][lengths[0] > 0]) <= 1e-12)  # concave
+    xs = np.concatenate([[0.0], np.cumsum(lengths[0])])
+    ys = np.concatenate([[0.0], np.cumsum(lengths[0] * slopes[0])])
+    assert np.all(np.interp(inputs[0], xs, ys) >= outputs[0] - 1e-9)
