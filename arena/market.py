@@ -74,6 +74,8 @@ class Ruleset:
         strategy, on the same seeds); ``"all"``: every strategy in one market.
     :param simulate: runs a batch of simulations inside a worker (:class:`Simulate`).
     :param max_strategies: most strategies one match accepts.
+    :param default_simulations: simulations when the command line names none.
+    :param tables: names of the extra tables its outputs carry (besides ``results``).
     """
 
     name: str
@@ -83,6 +85,7 @@ class Ruleset:
     simulate: Simulate
     max_strategies: int = 1
     default_simulations: int = 1000
+    tables: tuple[str, ...] = ()
 
     def matches(self, count: int) -> list[tuple[int, ...]]:
         """Which strategies (by position) meet in each match."""

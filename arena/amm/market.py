@@ -24,7 +24,7 @@ __all__ = ["AMM_MARKET", "NORMALIZER_LABEL", "arena_register_markets"]
 
 NORMALIZER_LABEL = "Normalizer"
 #: What `arena run` races when given no strategy file.
-DEFAULT_FIELD = ("cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive")
+DEFAULT_FIELD = ("cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive", "undercut")
 
 
 @dataclass
@@ -144,6 +144,7 @@ ARENA = Ruleset(
     simulate=_arena,
     max_strategies=254,
     default_simulations=64,
+    tables=("epochs",),
 )
 
 AMM_MARKET = Market(

@@ -1,41 +1,62 @@
 """Isolated worker processes: the boundary between strategy code and everything else.
 
 Strategy code never runs in the parent. Each worker is a fresh interpreter
-(``python -I -B -m arena.sandbox.worker``) started with an empty environment, no inherited
-file descriptors, its own session (so it can be killed with everything it started), and
-resource limits applied before any strategy is loaded: address space, CPU time per task, no
-file writes, no core dumps. The parent kills a worker that exceeds the wall-clock limit.
+(``python -s -P -B -m arena.sandbox.worker``: no user site, no script directory on the path)
+started with an environment of arena's choosing only (a fixed hash seed, so set iteration is
+reproducible, and single-threaded maths libraries), no inherited descriptors but its pipes and
+its stop note, its own session, and — where the system allows it — its own empty network
+namespace. Resource limits are applied before any strategy is loaded: address space, CPU time
+per task, no file writes, no core dumps, few open files. The parent stops a worker that exceeds
+the wall-clock limit.
 
-Tasks go to the worker pickled (the parent is trusted); results come back as Arrow IPC
-tables with a JSON header, never as pickles, so a compromised worker cannot run code in the
-parent by forging its reply.
+A worker that dies takes only its own task with it. A worker stopped for time notes whose
+strategy code it was running (:mod:`arena.sandbox.marker`), and the failure names it; with
+``on_death="skip"`` the pool then refuses that strategy's remaining tasks and keeps serving the
+others, with ``"stop"`` it refuses all remaining tasks. A worker that dies without a note (killed
+while stuck in one long C-level operation, or by the system) is reported with the strategies
+its task held. Replies are Arrow tables or JSON, never pickles (:mod:`arena.sandbox.protocol`).
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
+import functools
 import json
+import os
+import pickle
 import queue
-import struct
+import shutil
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import IO, Any, Final
-
-import pandas as pd
-import pyarrow as pa
+from typing import Any, Final, Literal
 
 from arena.market import SimulationOutput
+from arena.sandbox.budget import DEFAULT_BUDGET
+from arena.sandbox.marker import Marker
+from arena.sandbox.protocol import (
+    ProtocolError,
+    RemoteError,
+    decode_reply,
+    read_frame,
+    write_frame,
+)
+from arena.sandbox.worker import EXIT_STOPPED, READY
 
-__all__ = ["Limits", "SandboxPool", "WorkerFailed", "decode_output", "encode_output", "run_isolated"]
+__all__ = ["Limits", "SandboxPool", "WorkerFailed", "network_isolation", "run_isolated"]
 
-_FRAME = struct.Struct("<Q")
-#: Replies larger than this are refused (a worker cannot make the parent allocate without bound).
-MAX_REPLY_BYTES: Final = 2**31
-_WORKER_ENV: Final = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_WORKER_ENV: Final = {
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+OnDeath = Literal["skip", "stop"]
+_TIMED_OUT: Final = object()
 
 
 @dataclass(frozen=True)
@@ -44,74 +65,56 @@ class Limits:
 
     :param memory_bytes: address-space limit (``RLIMIT_AS``).
     :param cpu_seconds: CPU time allowed per task (``RLIMIT_CPU``, reset for each task).
-    :param wall_seconds: wall-clock time per task before the parent kills the worker.
+    :param wall_seconds: wall-clock time per task before the parent stops the worker.
+    :param budget: work units per strategy hook call (:mod:`arena.sandbox.budget`).
+    :param grace_seconds: how long a worker asked to stop may take before it is killed.
+    :param start_seconds: how long a new worker may take to import what it needs.
+    :param isolate_network: give workers an empty network namespace when ``unshare`` can.
     """
 
     memory_bytes: int = 4 * 2**30
     cpu_seconds: int = 3600
     wall_seconds: float = 5400.0
+    budget: int = DEFAULT_BUDGET
+    grace_seconds: float = 2.0
+    start_seconds: float = 120.0
+    isolate_network: bool = True
 
 
 class WorkerFailed(Exception):
-    """A worker died, ran out of time, or reported an error outside strategy code."""
+    """A worker died, ran out of time, or reported an error outside strategy code.
+
+    :param owner: the strategy whose code was running when the worker was stopped, if known.
+    :param blamed: True when ``owner`` is to blame (its remaining tasks may be refused).
+    """
+
+    def __init__(self, message: str, owner: str | None = None, blamed: bool = False) -> None:
+        super().__init__(message)
+        self.owner = owner
+        self.blamed = blamed
 
 
-def write_frame(stream: IO[bytes], payload: bytes) -> None:
-    """Send one length-prefixed message."""
-    stream.write(_FRAME.pack(len(payload)))
-    stream.write(payload)
-    stream.flush()
+@functools.cache
+def network_isolation() -> tuple[str, ...]:
+    """The command prefix that gives a worker no network, or ``()`` where none works here.
 
-
-def read_frame(stream: IO[bytes], limit: int = MAX_REPLY_BYTES) -> bytes | None:
-    """Receive one length-prefixed message (``None`` at end of stream)."""
-    head = stream.read(_FRAME.size)
-    if len(head) < _FRAME.size:
-        return None
-    (size,) = _FRAME.unpack(head)
-    if size > limit:
-        raise WorkerFailed(f"a worker sent a {size}-byte reply, more than the {limit} allowed")
-    body = stream.read(size)
-    if len(body) < size:
-        return None
-    return body
-
-
-def encode_output(output: SimulationOutput) -> bytes:
-    """Serialise tables as a JSON header followed by Arrow IPC streams."""
-    parts: list[bytes] = []
-    names = ["results", *output.tables]
-    for name in names:
-        table = output.results if name == "results" else output.tables[name]
-        sink = io.BytesIO()
-        arrow = pa.Table.from_pandas(table, preserve_index=False)
-        with pa.ipc.new_stream(sink, arrow.schema) as writer:
-            writer.write_table(arrow)
-        parts.append(sink.getvalue())
-    header = json.dumps({"ok": True, "tables": names, "sizes": [len(p) for p in parts]}).encode()
-    return _FRAME.pack(len(header)) + header + b"".join(parts)
-
-
-def decode_output(data: bytes) -> SimulationOutput:
-    """Inverse of :func:`encode_output`; raises :class:`WorkerFailed` on an error reply."""
-    (size,) = _FRAME.unpack_from(data)
-    header = json.loads(data[_FRAME.size : _FRAME.size + size])
-    if not header.get("ok"):
-        raise WorkerFailed(str(header.get("error", "the worker reported an unknown error")))
-    offset = _FRAME.size + size
-    tables: dict[str, pd.DataFrame] = {}
-    for name, length in zip(header["tables"], header["sizes"], strict=True):
-        reader = pa.ipc.open_stream(data[offset : offset + length])
-        tables[name] = reader.read_all().to_pandas()
-        offset += length
-    results = tables.pop("results")
-    return SimulationOutput(results, tables)
-
-
-def encode_error(message: str) -> bytes:
-    """An error reply."""
-    header = json.dumps({"ok": False, "error": message}).encode()
-    return _FRAME.pack(len(header)) + header
+    ``unshare --net`` needs root or unprivileged user namespaces; each form is tried once.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return ()
+    forms = [["--net"]] if os.geteuid() == 0 else []
+    forms += [["--user", "--map-current-user", "--net"], ["--user", "--map-root-user", "--net"]]
+    for flags in forms:
+        try:
+            probe = subprocess.run(
+                [unshare, *flags, "true"], capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return (unshare, *flags)
+    return ()
 
 
 class _Worker:
@@ -119,77 +122,141 @@ class _Worker:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        self.marker = Marker.create()
+        config = {
+            "memory_bytes": limits.memory_bytes,
+            "cpu_seconds": limits.cpu_seconds,
+            "budget": limits.budget,
+            "marker_fd": self.marker.fd,
+        }
+        prefix = network_isolation() if limits.isolate_network else ()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-m", "arena.sandbox.worker",
-             str(limits.memory_bytes), str(limits.cpu_seconds)],
+            [*prefix, sys.executable, "-s", "-P", "-B", "-m", "arena.sandbox.worker",
+             json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(_WORKER_ENV),
             close_fds=True,
+            pass_fds=(self.marker.fd,),
             start_new_session=True,
             cwd="/",
         )
         self._stderr: list[bytes] = []
-        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drain.start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        ready = self._exchange(None, limits.start_seconds)
+        if ready != READY:
+            self.kill()
+            failure = self._failure("start", ready if isinstance(ready, BaseException) else None)
+            self.release()
+            raise failure
 
     def _drain_stderr(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
-            self._stderr.append(line)
+            self._stderr.append(line[:500])
             del self._stderr[:-20]
 
-    def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> SimulationOutput:
-        import pickle
+    def run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Run ``fn(*args)`` in the worker and return its decoded reply.
 
-        assert self.process.stdin is not None and self.process.stdout is not None
-        reply: list[bytes | None | BaseException] = []
+        :raises WorkerFailed: if the worker dies, runs out of time or breaks the protocol
+            (the worker is then gone), or reports an error (it stays usable).
+        """
+        answer = self._exchange(pickle.dumps((fn, args)), self.limits.wall_seconds)
+        if answer is _TIMED_OUT:
+            self.stop()
+            raise self._failure("wall")
+        if answer is None or isinstance(answer, BaseException):
+            self.kill()
+            raise self._failure(None, answer)
+        assert isinstance(answer, bytes)
+        try:
+            return decode_reply(answer)
+        except RemoteError as error:
+            raise WorkerFailed(str(error)) from None
+        except ProtocolError as error:
+            self.kill()
+            raise WorkerFailed(str(error)) from None
+
+    def _exchange(self, message: bytes | None, seconds: float) -> object:
+        """Send ``message`` (if any) and wait up to ``seconds`` for one reply frame.
+
+        :returns: the reply (bytes), ``None`` at end of stream, the error met, or
+            :data:`_TIMED_OUT`.
+        """
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        reply: list[bytes | BaseException | None] = []
 
         def exchange() -> None:
             try:
-                write_frame(self.process.stdin, pickle.dumps((fn, args)))  # type: ignore[arg-type]
-                reply.append(read_frame(self.process.stdout))  # type: ignore[arg-type]
-            except (OSError, WorkerFailed) as error:
+                if message is not None:
+                    write_frame(stdin, message)
+                reply.append(read_frame(stdout))
+            except (OSError, ProtocolError) as error:
                 reply.append(error)
 
         thread = threading.Thread(target=exchange, daemon=True)
         thread.start()
-        thread.join(self.limits.wall_seconds)
-        if thread.is_alive():
-            self.kill()
-            raise WorkerFailed(
-                f"a worker ran longer than {self.limits.wall_seconds:g} s on one batch and was stopped"
-            )
-        answer = reply[0] if reply else None
-        if isinstance(answer, BaseException) or answer is None:
-            self.kill()
-            raise WorkerFailed(self._death_message())
-        return decode_output(answer)
+        thread.join(seconds)
+        return reply[0] if reply else _TIMED_OUT
 
-    def _death_message(self) -> str:
+    def _failure(self, reason: str | None, error: BaseException | None = None) -> WorkerFailed:
+        """Describe why the worker is gone, and whose code it was running.
+
+        :param reason: what the parent saw (``"wall"``, ``"start"``), if anything.
+        """
         code = self.process.wait()
-        cause = {
-            -9: "it was killed (out of memory or CPU time)",
-            -24: "it ran out of CPU time",
-            -11: "it crashed (segmentation fault)",
-        }.get(code, f"it exited with status {code}")
-        tail = b"".join(self._stderr).decode(errors="replace").strip().splitlines()[-3:]
-        return f"a worker process died: {cause}" + (f" ({' / '.join(tail)})" if tail else "")
+        note = self.marker.read()
+        cause = note.get("cause") if code == EXIT_STOPPED else reason
+        text = str(error) if isinstance(error, ProtocolError) else self._cause(code, cause)
+        owner = note.get("owner")
+        if owner is not None:
+            owner = str(owner)
+            message = f"strategy {owner!r} was running its code when the worker {text}"
+        elif code == EXIT_STOPPED:
+            message = f"the worker {text} while running the engine, not strategy code"
+        else:
+            message = f"the worker {text}"
+        tail = b"".join(self._stderr).decode(errors="replace").strip().splitlines()[-1:]
+        if tail and code != EXIT_STOPPED:
+            message += f" ({tail[0]})"
+        return WorkerFailed(message, owner, blamed=owner is not None)
+
+    def _cause(self, code: int, cause: object) -> str:
+        """What happened to the worker, in words (``cause`` as noted by the worker or parent)."""
+        limits = self.limits
+        noted = {
+            "wall": f"ran longer than {limits.wall_seconds:g} s on one batch and was stopped",
+            "cpu": f"used more than {limits.cpu_seconds} s of CPU time on one batch",
+            "start": "did not start",
+        }
+        by_signal = {
+            -signal.SIGKILL: "was killed (out of memory, or it did not stop when asked)",
+            -signal.SIGSEGV: "crashed (segmentation fault)",
+            -signal.SIGXCPU: noted["cpu"],
+        }
+        return noted.get(str(cause)) or by_signal.get(code, f"exited with status {code}")
+
+    def stop(self) -> None:
+        """Ask the worker to stop (it notes where it was); kill it if it does not."""
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(self.limits.grace_seconds)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        except ProcessLookupError:
+            pass
 
     def kill(self) -> None:
-        import os
-        import signal
-
-        try:
+        """Kill the worker and anything it started."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.wait()
-        self._close_pipes()
 
     def close(self) -> None:
-        """Ask the worker to finish (end of its input), then release everything."""
+        """Let the worker finish (closing its input ends it), then release its resources."""
         if self.process.poll() is None:
             assert self.process.stdin is not None
             try:
@@ -197,16 +264,21 @@ class _Worker:
                 self.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 self.kill()
-        self._close_pipes()
+        self.release()
 
-    def _close_pipes(self) -> None:
-        self._drain.join(timeout=5)  # the process has ended: its stderr reaches EOF
-        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if pipe is not None and not pipe.closed:
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
+    def release(self) -> None:
+        """Close the pipes and the note of a worker that has ended."""
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        self.marker.close()
+
+
+def _owners(args: tuple[Any, ...]) -> frozenset[str]:
+    """Labels of the strategies a task runs: a runner task's ``strategies``, or a strategy."""
+    first = args[0] if args else None
+    sources = getattr(first, "strategies", None) or ([first] if hasattr(first, "label") else [])
+    return frozenset(str(s.label) for s in sources if hasattr(s, "label"))
 
 
 class SandboxPool:
@@ -214,10 +286,17 @@ class SandboxPool:
 
     :param workers: number of worker processes.
     :param limits: resource limits of each worker.
+    :param on_death: after a worker dies while running a strategy's code, ``"skip"`` refuses
+        that strategy's remaining tasks and keeps serving the others; ``"stop"`` refuses all
+        remaining tasks.
     """
 
-    def __init__(self, workers: int, limits: Limits = Limits()) -> None:
+    def __init__(self, workers: int, limits: Limits = Limits(), on_death: OnDeath = "skip") -> None:
         self.limits = limits
+        self.on_death = on_death
+        self._lock = threading.Lock()
+        self._culprits: dict[str, str] = {}
+        self._stopped: str | None = None
         self._tasks: queue.Queue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
             queue.Queue()
         )
@@ -229,9 +308,33 @@ class SandboxPool:
             thread.start()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Schedule ``fn(*args)`` in a worker; the future holds its reply."""
         future: Future[Any] = Future()
         self._tasks.put((future, fn, args))
         return future
+
+    def _refusal(self, args: tuple[Any, ...]) -> WorkerFailed | None:
+        with self._lock:
+            if self._stopped is not None:
+                return WorkerFailed(
+                    f"not run: the run stopped after a worker died ({self._stopped})"
+                )
+            for owner in sorted(_owners(args)):
+                if owner in self._culprits:
+                    return WorkerFailed(
+                        f"not run: strategy {owner!r} made a worker die earlier in this run "
+                        f"({self._culprits[owner]})",
+                        owner,
+                        blamed=True,
+                    )
+        return None
+
+    def _note_death(self, error: WorkerFailed) -> None:
+        with self._lock:
+            if self.on_death == "stop":
+                self._stopped = self._stopped or str(error)
+            elif error.blamed and error.owner is not None:
+                self._culprits.setdefault(error.owner, str(error))
 
     def _serve(self) -> None:
         worker: _Worker | None = None
@@ -239,11 +342,22 @@ class SandboxPool:
             future, fn, args = item
             if not future.set_running_or_notify_cancel():
                 continue
+            refusal = self._refusal(args)
+            if refusal is not None:
+                future.set_exception(refusal)
+                continue
             try:
                 worker = worker or _Worker(self.limits)
                 future.set_result(worker.run(fn, args))
             except WorkerFailed as error:
-                worker = None
+                if worker is not None and worker.process.poll() is not None:
+                    worker.release()
+                    worker = None
+                    self._note_death(error)
+                    if error.owner is None and _owners(args):
+                        error = WorkerFailed(
+                            f"{error} (its batch ran: {', '.join(sorted(_owners(args)))})"
+                        )
                 future.set_exception(error)
             except BaseException as error:  # keep serving; the caller sees the error
                 future.set_exception(error)
@@ -251,6 +365,7 @@ class SandboxPool:
             worker.close()
 
     def shutdown(self, cancel: bool = False) -> None:
+        """Stop the workers once the queue is done; with ``cancel``, drop queued tasks."""
         if cancel:
             while True:
                 try:
@@ -265,10 +380,11 @@ class SandboxPool:
             thread.join()
 
 
-def run_isolated(fn: Callable[..., Any], *args: Any) -> SimulationOutput:
+def run_isolated(fn: Callable[..., Any], *args: Any, limits: Limits = Limits()) -> SimulationOutput:
     """Run one task in a fresh isolated worker (used on Dask workers)."""
-    worker = _Worker(Limits())
+    worker = _Worker(limits)
     try:
-        return worker.run(fn, args)
+        result: SimulationOutput = worker.run(fn, args)
+        return result
     finally:
         worker.close()

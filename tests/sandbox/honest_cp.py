@@ -1,0 +1,11 @@
+"""The honest twin of the hostile corpus: the same 30 bps constant-product quote, no tricks."""
+
+NAME = "Honest CP"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

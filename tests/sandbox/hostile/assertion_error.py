@@ -1,0 +1,13 @@
+# ruff: noqa
+"""Fails an assertion."""
+
+NAME = "Assertion error"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    assert side > 5, 'side out of range'  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

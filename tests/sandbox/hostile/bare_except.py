@@ -1,0 +1,16 @@
+# ruff: noqa
+"""A bare except to survive the budget stop."""
+
+NAME = "Bare except"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    try:
+        pass
+    except:  # <-
+        pass
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,14 @@
+# ruff: noqa
+"""Reaches the builtins dict."""
+
+NAME = "Builtins dict"
+MODEL_USED = "None"
+
+
+OPEN = __builtins__['open']  # <-
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,15 @@
+# ruff: noqa
+"""Defines a class to override special methods."""
+
+NAME = "Class definition"
+MODEL_USED = "None"
+
+
+class Evil:  # <-
+    pass
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,15 @@
+# ruff: noqa
+"""A generator function, whose frame outlives a call."""
+
+NAME = "Generator function"
+MODEL_USED = "None"
+
+
+def counter():
+    yield 1  # <-
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,14 @@
+# ruff: noqa
+"""A constant too big to compute."""
+
+NAME = "Huge power constant"
+MODEL_USED = "None"
+
+
+BIG = 2 ** 1000000  # <-
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,14 @@
+# ruff: noqa
+"""Imports a function from subprocess."""
+
+NAME = "Import from"
+MODEL_USED = "None"
+
+
+from subprocess import run  # <-
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

@@ -1,0 +1,13 @@
+# ruff: noqa
+"""Imports socket inside compute_swap."""
+
+NAME = "Import in function"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    import socket as s  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

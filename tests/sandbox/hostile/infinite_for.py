@@ -1,0 +1,14 @@
+# ruff: noqa
+"""Iterates over a huge range."""
+
+NAME = "Infinite for"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    for i in range(10**18):
+        x = i  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

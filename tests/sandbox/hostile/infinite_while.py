@@ -1,0 +1,14 @@
+# ruff: noqa
+"""Never returns from compute_swap."""
+
+NAME = "Infinite while"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    while True:
+        pass  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

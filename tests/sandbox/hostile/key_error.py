@@ -1,0 +1,13 @@
+# ruff: noqa
+"""Looks up a missing key."""
+
+NAME = "Key error"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    fee = {}['fee']  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)

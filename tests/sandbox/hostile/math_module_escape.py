@@ -1,0 +1,13 @@
+# ruff: noqa
+"""Looks for sys behind the provided math."""
+
+NAME = "Math module escape"
+MODEL_USED = "None"
+
+
+def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    sys = math.sys  # <-
+    net = input_amount * 997 // 1000
+    if side == 0:
+        return reserve_x * net // (reserve_y + net)
+    return reserve_y * net // (reserve_x + net)
