@@ -91,31 +91,74 @@ def _ruleset_options(command: F) -> F:
 
 @main.command("run")
 @click.argument("strategies", nargs=-1, metavar="[STRATEGY]...")
-@click.option("--market", "market_name", default="amm", show_default=True, help="Market to simulate.")
+@click.option(
+    "--market", "market_name", default="amm", show_default=True, help="Market to simulate."
+)
 @click.option("--ruleset", help="Rules of the market (default: the market's own default).")
-@click.option("-n", "--simulations", type=click.IntRange(min=1), help="Number of simulations [ruleset default].")
-@click.option("--seed-start", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
-              help="Seed of simulation 0.")
-@click.option("--seed-stride", type=click.IntRange(1, 2**64 - 1), default=1, show_default=True,
-              help="Seed increment between simulations (simulation i uses start + i*stride).")
+@click.option(
+    "-n",
+    "--simulations",
+    type=click.IntRange(min=1),
+    help="Number of simulations [ruleset default].",
+)
+@click.option(
+    "--seed-start",
+    type=click.IntRange(0, 2**64 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of simulation 0.",
+)
+@click.option(
+    "--seed-stride",
+    type=click.IntRange(1, 2**64 - 1),
+    default=1,
+    show_default=True,
+    help="Seed increment between simulations (simulation i uses start + i*stride).",
+)
 @click.option("-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores].")
-@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
-              help="Where simulations run: isolated local processes, this process (trusted code "
-                   "only, for debugging), or a Dask cluster.")
-@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask.")
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where simulations run: isolated local processes, this process (trusted code "
+    "only, for debugging), or a Dask cluster.",
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask."
+)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Simulations per worker batch.")
-@click.option("--per-sim", "per_sim", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write one row per simulation and pool (.csv or .parquet).")
-@click.option("--epochs", "epochs_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write each strategy's capital weight, edge and score per epoch and simulation "
-                   "(.csv or .parquet; rulesets with epochs).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the ranked summary as JSON.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the ranked summary as CSV.")
+@click.option(
+    "--per-sim",
+    "per_sim",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one row per simulation and pool (.csv or .parquet).",
+)
+@click.option(
+    "--epochs",
+    "epochs_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write each strategy's capital weight, edge and score per epoch and simulation "
+    "(.csv or .parquet; rulesets with epochs).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the ranked summary as JSON.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the ranked summary as CSV.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("--no-validate", is_flag=True,
-              help="Skip the quick validation of strategy files before the run.")
+@click.option(
+    "--no-validate",
+    is_flag=True,
+    help="Skip the quick validation of strategy files before the run.",
+)
 @_ruleset_options
 @_friendly
 def run_command(
@@ -159,7 +202,9 @@ def run_command(
     given = {k: v for k, v in options.items() if v is not None}
     config = _config(chosen.config_type, given, chosen.name)
     if chosen.pairing == "all" and len(loaded) > chosen.max_strategies:
-        raise ConfigError(f"the {chosen.name} ruleset takes at most {chosen.max_strategies} strategies")
+        raise ConfigError(
+            f"the {chosen.name} ruleset takes at most {chosen.max_strategies} strategies"
+        )
     plan = RunPlan(
         market=market.name,
         ruleset=chosen.name,
@@ -174,7 +219,9 @@ def run_command(
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise ConfigError(f"{option} takes a .csv or .parquet file name")
     if epochs_path is not None and "epochs" not in chosen.tables:
-        raise ConfigError(f"the {chosen.name} ruleset has no epochs (--epochs applies to rulesets with epochs)")
+        raise ConfigError(
+            f"the {chosen.name} ruleset has no epochs (--epochs applies to rulesets with epochs)"
+        )
     result = _run_with_progress(plan, executor, workers, scheduler, batch_size, quiet)
     summary = summarize(result.results)
     _print_summary(plan, result, summary)
@@ -183,7 +230,9 @@ def run_command(
     if epochs_path is not None and "epochs" in result.tables:
         _write_table(result.tables["epochs"], epochs_path)
     if json_path is not None:
-        json_path.write_text(json.dumps(_summary_records(summary), indent=2, allow_nan=False) + "\n")
+        json_path.write_text(
+            json.dumps(_summary_records(summary), indent=2, allow_nan=False) + "\n"
+        )
     if csv_path is not None:
         summary.to_csv(csv_path, index=False)
     if not result.complete:
@@ -204,18 +253,28 @@ def strategies_command() -> None:
 
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--market", "market_name", default="amm", show_default=True,
-              help="Market the files are for.")
+@click.option(
+    "--market", "market_name", default="amm", show_default=True, help="Market the files are for."
+)
 @click.option("--ruleset", help="Ruleset of the short simulation (default: the market's own).")
 @click.option("--quick", is_flag=True, help="Skip the short simulations (what `arena run` checks).")
-@click.option("--executor", type=click.Choice(["local", "sequential"]), default="local",
-              show_default=True,
-              help="Run the files' code in an isolated worker, or in this process (trusted code "
-                   "only, for debugging).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "sequential"]),
+    default="local",
+    show_default=True,
+    help="Run the files' code in an isolated worker, or in this process (trusted code "
+    "only, for debugging).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @_friendly
 def validate_command(
-    *, files: tuple[str, ...], market_name: str, ruleset: str | None, quick: bool, executor: str,
+    *,
+    files: tuple[str, ...],
+    market_name: str,
+    ruleset: str | None,
+    quick: bool,
+    executor: str,
     as_json: bool,
 ) -> None:
     """Check strategy files and say, in plain words, what is wrong and how to fix it.
@@ -235,7 +294,10 @@ def validate_command(
     """
     _market(market_name)
     reports = validate_files(
-        files, market=market_name, ruleset=ruleset, profile="quick" if quick else "full",
+        files,
+        market=market_name,
+        ruleset=ruleset,
+        profile="quick" if quick else "full",
         trusted=executor == "sequential",
     )
     if as_json:
@@ -275,8 +337,12 @@ def _config(config_type: type, options: dict[str, Any], ruleset: str) -> Any:
 
 
 def _run_with_progress(
-    plan: RunPlan, executor_name: str, workers: int | None, scheduler: str | None,
-    batch_size: int | None, quiet: bool,
+    plan: RunPlan,
+    executor_name: str,
+    workers: int | None,
+    scheduler: str | None,
+    batch_size: int | None,
+    quiet: bool,
 ) -> RunResult:
     executor = make_executor(executor_name, workers, scheduler)
     columns = (
@@ -340,36 +406,35 @@ def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> N
         table.add_column("Final cap %", justify="right")
     table.add_column("Errors", justify="right")
     rank = 0
-    for row in summary.itertuples():
-        is_strategy = row.role == "strategy"
+    for row in summary.to_dict(orient="records"):
+        is_strategy = row["role"] == "strategy"
         if solo and not is_strategy:
             continue  # each strategy met its own normalizer: shown in the Normalizer column
         rank += is_strategy
         cells = [
             str(rank) if is_strategy else "",
-            str(row.strategy) if is_strategy else f"[dim]{row.strategy}[/]",
-            _fmt(row.mean_edge, sign=True) + _plus_minus(row.ci_low, row.ci_high),
-            _fmt(row.std),
-            _fmt(row.sharpe, 3),
+            str(row["strategy"]) if is_strategy else f"[dim]{row['strategy']}[/]",
+            _fmt(row["mean_edge"], sign=True) + _plus_minus(row["ci_low"], row["ci_high"]),
+            _fmt(row["std"]),
+            _fmt(row["sharpe"], 3),
         ]
         if solo:
-            cells.append(_fmt(getattr(row, "baseline_edge", math.nan), sign=True))
-        vs = getattr(row, "vs_baseline", math.nan)
-        cells.append(
-            _fmt(vs, sign=True) + _plus_minus(getattr(row, "vs_ci_low", math.nan), getattr(row, "vs_ci_high", math.nan))
-            if is_strategy else ""
-        )
+            cells.append(_fmt(row.get("baseline_edge", math.nan), sign=True))
+        vs = row.get("vs_baseline", math.nan)
+        interval = _plus_minus(row.get("vs_ci_low", math.nan), row.get("vs_ci_high", math.nan))
+        cells.append(_fmt(vs, sign=True) + interval if is_strategy else "")
         if "capital_share" in summary.columns:
-            share = getattr(row, "capital_share", math.nan)
+            share = row.get("capital_share", math.nan)
             cells.append(_fmt(100 * share, 1) if is_strategy else "")
-        cells.append(str(row.errors) if row.errors else "")
+        cells.append(str(row["errors"]) if row["errors"] else "")
         table.add_row(*cells)
     console.print(table)
     steps = getattr(plan.config, "steps", None)
     sims = plan.schedule.count
     per_sim = result.seconds / max(sims * _match_count(plan), 1) * 1000
     console.print(
-        f"{sims} simulations" + (f" × {steps} steps" if steps else "")
+        f"{sims} simulations"
+        + (f" × {steps} steps" if steps else "")
         + f", seeds {plan.schedule.start} + i·{plan.schedule.stride}"
         + f" · {result.seconds:.2f} s wall ({per_sim:.1f} ms per simulation)",
         highlight=False,
@@ -393,7 +458,7 @@ def _print_strategy_errors(results: pd.DataFrame) -> None:
 def _summary_records(summary: pd.DataFrame) -> list[dict[str, Any]]:
     records = summary.to_dict(orient="records")
     return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
         for r in records
     ]
 
@@ -409,30 +474,46 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
 
 DEFAULT_DB = Path("competition/leaderboard.db")
 _MARKS = {
-    "ok": "[green]✓[/]", "fail": "[bold red]✗[/]", "note": "[yellow]·[/]", "skip": "[yellow]?[/]",
+    "ok": "[green]✓[/]",
+    "fail": "[bold red]✗[/]",
+    "note": "[yellow]·[/]",
+    "skip": "[yellow]?[/]",
 }
 
 
 def _db_option(command: F) -> F:
     return click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ARENA_LEADERBOARD",
-        default=DEFAULT_DB, show_default=True,
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="ARENA_LEADERBOARD",
+        default=DEFAULT_DB,
+        show_default=True,
         help="The leaderboard database (or set ARENA_LEADERBOARD); the secret seed root and "
-             "the submission folders live beside it.",
+        "the submission folders live beside it.",
     )(command)
 
 
 def _executor_options(command: F) -> F:
-    for option in reversed((
-        click.option("--executor", type=click.Choice(EXECUTORS), default="local",
-                     show_default=True,
-                     help="Where simulations run (local: isolated worker processes)."),
-        click.option("-w", "--workers", type=click.IntRange(min=1),
-                     help="Worker processes [all cores]."),
-        click.option("--scheduler", metavar="ADDRESS",
-                     help="Dask scheduler address, with --executor dask."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "--executor",
+                type=click.Choice(EXECUTORS),
+                default="local",
+                show_default=True,
+                help="Where simulations run (local: isolated worker processes).",
+            ),
+            click.option(
+                "-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores]."
+            ),
+            click.option(
+                "--scheduler",
+                metavar="ADDRESS",
+                help="Dask scheduler address, with --executor dask.",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        )
+    ):
         command = option(command)
     return command
 
@@ -447,12 +528,21 @@ def _inherited_db(ctx: click.Context, db: Path) -> Path:
 
 @main.group("leaderboard", invoke_without_command=True)
 @_db_option
-@click.option("--by", type=click.Choice(sorted(RANKINGS)), default="edge", show_default=True,
-              help="Rank on mean edge or on Sharpe (mean/std across simulations).")
+@click.option(
+    "--by",
+    type=click.Choice(sorted(RANKINGS)),
+    default="edge",
+    show_default=True,
+    help="Rank on mean edge or on Sharpe (mean/std across simulations).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the ranking as CSV.")
-@click.option("--all", "every", is_flag=True,
-              help="List every submission, not only the latest of each strategy.")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="List every submission, not only the latest of each strategy.",
+)
 @click.pass_context
 @_friendly
 def leaderboard_command(
@@ -505,7 +595,7 @@ def _print_leaderboard(
     level = f"{CONFIDENCE:.0%}"
     table = Table(
         title=f"{competition.title} · {competition.ruleset} ruleset · "
-              f"{competition.simulations} simulations",
+        f"{competition.simulations} simulations",
         title_justify="left",
     )
     texts = ("Author", "Strategy", "Model", "Date (UTC)", "Receipt")
@@ -514,15 +604,22 @@ def _print_leaderboard(
         table.add_column(name, justify="left" if name in texts else "right")
     for e in entries:
         table.add_row(
-            str(e.rank), e.author, e.name, e.model_used,
+            str(e.rank),
+            e.author,
+            e.name,
+            e.model_used,
             _fmt(_nan(e.mean_edge), sign=True) + _plus_minus(_nan(e.ci_low), _nan(e.ci_high)),
-            _fmt(_nan(e.vs_baseline), sign=True), _fmt(_nan(e.sharpe), 3), str(e.simulations),
-            e.submitted_at[:16].replace("T", " "), e.receipt_id[:12],
+            _fmt(_nan(e.vs_baseline), sign=True),
+            _fmt(_nan(e.sharpe), 3),
+            str(e.simulations),
+            e.submitted_at[:16].replace("T", " "),
+            e.receipt_id[:12],
         )
     console.print(table if entries else "no submissions yet: `arena submit FILE --author NAME`")
     counted = "every submission" if every else "the latest submission of each author's strategy"
     seeds = (
-        f"revealed: {root.hex()}" if root
+        f"revealed: {root.hex()}"
+        if root
         else f"secret, committed to sha256 {competition.seed_commitment[:16]}…"
     )
     console.print(
@@ -539,21 +636,38 @@ def _nan(value: float | None) -> float:
 @leaderboard_command.command("init")
 @_db_option
 @click.option("--title", help="The competition's name [market · ruleset].")
-@click.option("--market", "market_name", default="amm", show_default=True,
-              help="Market to simulate.")
+@click.option(
+    "--market", "market_name", default="amm", show_default=True, help="Market to simulate."
+)
 @click.option("--ruleset", help="Rules of the market (default: the market's own default).")
-@click.option("-n", "--simulations", type=click.IntRange(min=1),
-              help="Simulations per submission [ruleset default].")
-@click.option("--field", multiple=True, metavar="STRATEGY",
-              help="An opponent every submission meets in the same market (repeat it) "
-                   "[the market's built-in set, for rulesets that race strategies together].")
+@click.option(
+    "-n",
+    "--simulations",
+    type=click.IntRange(min=1),
+    help="Simulations per submission [ruleset default].",
+)
+@click.option(
+    "--field",
+    multiple=True,
+    metavar="STRATEGY",
+    help="An opponent every submission meets in the same market (repeat it) "
+    "[the market's built-in set, for rulesets that race strategies together].",
+)
 @click.option("--no-field", is_flag=True, help="Submissions meet only the market's baseline pool.")
 @_ruleset_options
 @click.pass_context
 @_friendly
 def leaderboard_init_command(
-    ctx: click.Context, *, db: Path, title: str | None, market_name: str, ruleset: str | None,
-    simulations: int | None, field: tuple[str, ...], no_field: bool, **options: Any,
+    ctx: click.Context,
+    *,
+    db: Path,
+    title: str | None,
+    market_name: str,
+    ruleset: str | None,
+    simulations: int | None,
+    field: tuple[str, ...],
+    no_field: bool,
+    **options: Any,
 ) -> None:
     """Set up a competition and its leaderboard (the owner, once).
 
@@ -578,8 +692,12 @@ def leaderboard_init_command(
     specs = () if no_field or (solo and not field) else (field or market.default_strategies)
     root = new_root()
     competition = Competition.create(
-        title=title or f"{market.name} · {chosen.name}", market=market.name, ruleset=chosen.name,
-        config=config, simulations=simulations or chosen.default_simulations, field=specs,
+        title=title or f"{market.name} · {chosen.name}",
+        market=market.name,
+        ruleset=chosen.name,
+        config=config,
+        simulations=simulations or chosen.default_simulations,
+        field=specs,
         root=root,
     )
     Leaderboard.create(db, competition, root).close()
@@ -611,8 +729,9 @@ def leaderboard_reveal_command(ctx: click.Context, *, db: Path, yes: bool) -> No
     db = _inherited_db(ctx, db)
     with Leaderboard.open(db) as board:
         if board.revealed_root() is None and not yes:
-            click.confirm("Revealing the seeds closes the competition to submissions. Go on?",
-                          abort=True)
+            click.confirm(
+                "Revealing the seeds closes the competition to submissions. Go on?", abort=True
+            )
         root = board.reveal()
     console.print(
         f"Seed root: {root.hex()}\n"
@@ -626,13 +745,23 @@ def leaderboard_reveal_command(ctx: click.Context, *, db: Path, yes: bool) -> No
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--author", required=True, help="Who submits (shown on the leaderboard).")
 @_db_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Where submission folders go [the database's folder/submissions].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where submission folders go [the database's folder/submissions].",
+)
 @_executor_options
 @_friendly
 def submit_command(
-    *, file: Path, author: str, db: Path, out: Path | None, executor: str, workers: int | None,
-    scheduler: str | None, quiet: bool,
+    *,
+    file: Path,
+    author: str,
+    db: Path,
+    out: Path | None,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
 ) -> None:
     """Score a strategy file on a competition's secret seeds and put it on the leaderboard.
 
@@ -665,7 +794,8 @@ def submit_command(
         f"{_fmt(_nan(m['mean_edge']), sign=True)}{interval}, "
         f"vs normalizer {_fmt(_nan(m.get('vs_baseline')), sign=True)}, "
         f"Sharpe {_fmt(_nan(m['sharpe']), 3)}, {m['simulations']} simulations"
-        + (f", {m['errors']} errors" if m["errors"] else "") + ".\n"
+        + (f", {m['errors']} errors" if m["errors"] else "")
+        + ".\n"
         + (f"Leaderboard: #{rank} of {len(entries)} by mean edge.\n" if rank else "")
         + f"Receipt {receipt.id[:12]}: {receipt.folder / RECEIPT_FILE}",
         highlight=False,
@@ -675,22 +805,44 @@ def submit_command(
 
 @main.command("verify")
 @click.argument("receipt", type=click.Path(path_type=Path))
-@click.option("-k", "--simulations", type=click.IntRange(min=1),
-              help="Re-run only this many simulations, chosen at random [all].")
-@click.option("--seed-root", metavar="HEX",
-              help="The revealed seed root (what `arena leaderboard reveal` printed).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ARENA_LEADERBOARD",
-              help="Also check the receipt is recorded on this leaderboard, and take the seed "
-                   f"root from it once revealed [{DEFAULT_DB}, if it is this receipt's "
-                   "competition].")
-@click.option("--ranking", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="A published `arena leaderboard --json` file: check the receipt is ranked in "
-                   "it, and take the seed root from it once revealed.")
+@click.option(
+    "-k",
+    "--simulations",
+    type=click.IntRange(min=1),
+    help="Re-run only this many simulations, chosen at random [all].",
+)
+@click.option(
+    "--seed-root",
+    metavar="HEX",
+    help="The revealed seed root (what `arena leaderboard reveal` printed).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ARENA_LEADERBOARD",
+    help="Also check the receipt is recorded on this leaderboard, and take the seed "
+    f"root from it once revealed [{DEFAULT_DB}, if it is this receipt's "
+    "competition].",
+)
+@click.option(
+    "--ranking",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A published `arena leaderboard --json` file: check the receipt is ranked in "
+    "it, and take the seed root from it once revealed.",
+)
 @_executor_options
 @_friendly
 def verify_command(
-    *, receipt: Path, simulations: int | None, seed_root: str | None, db: Path | None,
-    ranking: Path | None, executor: str, workers: int | None, scheduler: str | None, quiet: bool,
+    *,
+    receipt: Path,
+    simulations: int | None,
+    seed_root: str | None,
+    db: Path | None,
+    ranking: Path | None,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
 ) -> None:
     """Check a receipt: every hash, the metrics, and a re-run of its simulations.
 
@@ -717,13 +869,18 @@ def verify_command(
                 root = board.revealed_root() or _owner_root(board)
     root = root or published_root
     found = verify(
-        loaded, root,
+        loaded,
+        root,
         lambda plan: _run_with_progress(plan, executor, workers, scheduler, None, quiet),
-        sample=simulations, known_ids=known,
+        sample=simulations,
+        known_ids=known,
     )
     for check in found.checks:
-        console.print(f"{_MARKS[check.status]} {check.subject}: {check.message}",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"{_MARKS[check.status]} {check.subject}: {check.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
     failures = sum(c.status == "fail" for c in found.checks)
     if found.verified:
         console.print(f"[bold green]verified[/]: receipt {loaded.id[:12]}", highlight=False)
@@ -755,20 +912,47 @@ def _owner_root(board: Leaderboard) -> bytes | None:
 
 @main.command("report")
 @click.argument("source", metavar="RESULTS_OR_RECEIPT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("report.html"), show_default=True, help="The HTML page to write.")
-@click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write every figure as a PNG file into this folder.")
-@click.option("--trace-seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
-              help="Public seed of the sample simulation drawn step by step (receipts).")
-@click.option("--no-trace", is_flag=True,
-              help="Skip the step-by-step sample simulation (then no strategy code runs).")
-@click.option("--epochs", "epochs_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="With a results file: the epochs file of the same run (`arena run --epochs`), "
-                   "for capital shares per epoch.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML page to write.",
+)
+@click.option(
+    "--png",
+    "png_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write every figure as a PNG file into this folder.",
+)
+@click.option(
+    "--trace-seed",
+    type=click.IntRange(0, 2**64 - 1),
+    default=0,
+    show_default=True,
+    help="Public seed of the sample simulation drawn step by step (receipts).",
+)
+@click.option(
+    "--no-trace",
+    is_flag=True,
+    help="Skip the step-by-step sample simulation (then no strategy code runs).",
+)
+@click.option(
+    "--epochs",
+    "epochs_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With a results file: the epochs file of the same run (`arena run --epochs`), "
+    "for capital shares per epoch.",
+)
 @_friendly
 def report_command(
-    *, source: Path, output: Path, png_dir: Path | None, trace_seed: int, no_trace: bool,
+    *,
+    source: Path,
+    output: Path,
+    png_dir: Path | None,
+    trace_seed: int,
+    no_trace: bool,
     epochs_path: Path | None,
 ) -> None:
     """Draw results or a receipt as one self-contained HTML page (and PNGs).

@@ -109,8 +109,15 @@ class Competition:
 
     @classmethod
     def create(
-        cls, *, title: str, market: str, ruleset: str | None, config: Any, simulations: int,
-        field: Iterable[str], root: bytes,
+        cls,
+        *,
+        title: str,
+        market: str,
+        ruleset: str | None,
+        config: Any,
+        simulations: int,
+        field: Iterable[str],
+        root: bytes,
     ) -> Competition:
         """Define a competition; ``field`` names strategies as ``arena run`` does.
 

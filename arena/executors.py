@@ -124,7 +124,9 @@ class DaskExecutor:
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         from arena.sandbox.process import run_isolated
 
-        return self._client.submit(run_isolated, fn, *args, pure=False)  # type: ignore[no-any-return]
+        # Dask's futures offer the concurrent.futures interface the runner uses.
+        future: Future[T] = self._client.submit(run_isolated, fn, *args, pure=False)  # type: ignore[assignment]
+        return future
 
     def as_completed(self, futures: Iterable[Future[T]]) -> Iterator[Future[T]]:
         from distributed import as_completed
@@ -147,6 +149,8 @@ def make_executor(name: str, workers: int | None = None, scheduler: str | None =
         return LocalExecutor(workers)
     if name == "dask":
         if not scheduler:
-            raise ConfigError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+            raise ConfigError(
+                "--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)"
+            )
         return DaskExecutor(scheduler)
     raise ConfigError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")

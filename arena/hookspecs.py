@@ -15,7 +15,7 @@ arguments than its spec, never other ones, and never arguments with default valu
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -34,12 +34,12 @@ _impl = pluggy.HookimplMarker(PROJECT)
 
 def hookspec(function: _F) -> _F:
     """Mark a hook specification (typed wrapper so mypy keeps the signature)."""
-    return cast("_F", _spec(function))
+    return _spec(function)
 
 
 def hookimpl(function: _F) -> _F:
     """Mark a hook implementation in a trusted extension package."""
-    return cast("_F", _impl(function))
+    return _impl(function)
 
 
 class StrategyHooks:

@@ -69,8 +69,17 @@ _SCHEMA: Final = (
 )
 _CLOSED: Final = "this competition's seeds are revealed: it takes no more submissions"
 _METRICS: Final = (
-    "mean_edge", "ci_low", "ci_high", "std", "sharpe", "vs_baseline", "vs_ci_low", "vs_ci_high",
-    "capital_share", "simulations", "errors",
+    "mean_edge",
+    "ci_low",
+    "ci_high",
+    "std",
+    "sharpe",
+    "vs_baseline",
+    "vs_ci_low",
+    "vs_ci_high",
+    "capital_share",
+    "simulations",
+    "errors",
 )
 
 
@@ -165,8 +174,10 @@ class Leaderboard:
         if version != SCHEMA_VERSION:
             connection.close()
             raise ConfigError(
-                f"{path} is not an arena leaderboard" if version == 0 else
-                f"{path} has leaderboard schema {version}; this arena reads schema {SCHEMA_VERSION}"
+                f"{path} is not an arena leaderboard"
+                if version == 0
+                else f"{path} has leaderboard schema {version}; "
+                f"this arena reads schema {SCHEMA_VERSION}"
             )
         return cls(path, connection)
 

@@ -58,7 +58,11 @@ class Simulate(Protocol):
     """
 
     def __call__(
-        self, strategies: Sequence[StrategySource], config: Any, seeds: Sequence[int], trace: bool = False
+        self,
+        strategies: Sequence[StrategySource],
+        config: Any,
+        seeds: Sequence[int],
+        trace: bool = False,
     ) -> SimulationOutput: ...
 
 
@@ -136,7 +140,10 @@ def config_from_options(config_type: type, options: Mapping[str, Any]) -> Any:
         if name not in fields:
             known = ", ".join(sorted(n.replace("_", "-") for n in fields))
             raise ConfigError(f"unknown option {key!r} (options: {known})")
-        kind = type(fields[name].default)
+        default = fields[name].default
+        if default is dataclasses.MISSING:
+            raise ConfigError(f"option {key!r} has no default to take its type from")
+        kind = type(default)
         try:
             value = kind(raw) if not isinstance(raw, kind) else raw
         except (TypeError, ValueError):

@@ -29,13 +29,17 @@ __all__ = ["CONFIDENCE", "mean_interval", "summarize"]
 CONFIDENCE: Final = 0.95
 
 
-def mean_interval(values: npt.ArrayLike, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+def mean_interval(
+    values: npt.ArrayLike, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """Mean and the two ends of its Student's t confidence interval (NaN ends for n < 2)."""
     data = np.asarray(values, dtype=np.float64)
     mean = float(data.mean()) if data.size else math.nan
     if data.size < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    half = float(
+        stats.t.ppf(0.5 + confidence / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size)
+    )
     return mean, mean - half, mean + half
 
 

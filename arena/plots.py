@@ -38,9 +38,19 @@ __all__ = [
 ]
 
 #: Result columns that are not market parameters.
-_OUTCOMES: Final = frozenset({
-    "match", "sim", "seed", "pool", "edge", "arb_edge", "retail_edge", "errors", "capital_share",
-})
+_OUTCOMES: Final = frozenset(
+    {
+        "match",
+        "sim",
+        "seed",
+        "pool",
+        "edge",
+        "arb_edge",
+        "retail_edge",
+        "errors",
+        "capital_share",
+    }
+)
 #: Display names of known market parameters (others are shown by their column name).
 _PARAMETER_NAMES: Final = {
     "sigma": "volatility σ (per step)",
@@ -51,8 +61,16 @@ _PARAMETER_NAMES: Final = {
 }
 _BASELINE_COLOR: Final = "#7f7f7f"
 _PALETTE: Final = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-    "#bcbd22", "#393b79",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#393b79",
 )
 #: Quantile bins per market parameter in :func:`edge_by_regime`.
 BINS: Final = 4
@@ -62,8 +80,10 @@ def order_of(results: pd.DataFrame) -> list[tuple[str, str]]:
     """(strategy, role) pairs: strategies by mean edge, best first, then the baseline."""
     means = results.groupby(["strategy", "role"], sort=False)["edge"].mean()
     keys = [(str(name), str(role)) for name, role in means.index]
-    ranked = sorted(zip(keys, means.to_numpy(dtype=float), strict=True),
-                    key=lambda item: (item[0][1] != STRATEGY_ROLE, -item[1]))
+    ranked = sorted(
+        zip(keys, means.to_numpy(dtype=float), strict=True),
+        key=lambda item: (item[0][1] != STRATEGY_ROLE, -item[1]),
+    )
     return [key for key, _ in ranked]
 
 
@@ -96,8 +116,13 @@ def edge_distribution(results: pd.DataFrame, colors: Colors | None = None) -> Fi
     groups = dict(iter(results.groupby(["strategy", "role"], sort=False)["edge"]))
     rows = list(reversed(order))  # matplotlib counts rows from the bottom
     values = [groups[key].to_numpy(dtype=float) for key in rows]
-    axes.boxplot(values, orientation="horizontal", widths=0.6, showfliers=False,
-                 medianprops={"color": "black"})
+    axes.boxplot(
+        values,
+        orientation="horizontal",
+        widths=0.6,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
     for y, (key, edge) in enumerate(zip(rows, values, strict=True), start=1):
         axes.scatter(edge, y + _jitter(edge.size), s=9, color=colors[key], alpha=0.55, zorder=3)
         axes.scatter([edge.mean()], [y], marker="D", s=36, color="black", zorder=4)
@@ -135,8 +160,16 @@ def paired_difference(results: pd.DataFrame, colors: Colors | None = None) -> Fi
         axes.scatter(values, y + _jitter(values.size), s=9, color=colors[key], alpha=0.5)
         mean, low, high = mean_interval(values)
         if not math.isnan(low):
-            axes.errorbar([mean], [y], xerr=[[mean - low], [high - mean]], fmt="none",
-                          ecolor="black", elinewidth=2, capsize=5, zorder=4)
+            axes.errorbar(
+                [mean],
+                [y],
+                xerr=[[mean - low], [high - mean]],
+                fmt="none",
+                ecolor="black",
+                elinewidth=2,
+                capsize=5,
+                zorder=4,
+            )
         axes.scatter([mean], [y], marker="D", s=36, color="black", zorder=5)
     axes.set_yticks(range(1, len(rows) + 1), [key[0] for key in rows])
     axes.axvline(0.0, color="black", linewidth=1.0)
@@ -212,15 +245,23 @@ def regimes(results: pd.DataFrame, colors: Colors | None = None) -> Figure | Non
         for key in order:
             line = table[(table["strategy"] == key[0]) & (table["role"] == key[1])]
             style = "--" if key[1] != STRATEGY_ROLE else "-"
-            axes.plot(line["center"], line["mean_edge"], style, marker="o", markersize=3,
-                      color=colors[key], label=label_of(key))
+            axes.plot(
+                line["center"],
+                line["mean_edge"],
+                style,
+                marker="o",
+                markersize=3,
+                color=colors[key],
+                label=label_of(key),
+            )
         axes.set_xlabel(_PARAMETER_NAMES.get(column, column.replace("_", " ")))
         axes.set_ylabel("mean edge")
-    for axes in panels[len(columns):]:
+    for axes in panels[len(columns) :]:
         axes.set_visible(False)
     handles, labels = panels[0].get_legend_handles_labels()
-    figure.legend(handles, labels, fontsize="small", loc="outside lower center",
-                  ncol=min(4, len(labels)))
+    figure.legend(
+        handles, labels, fontsize="small", loc="outside lower center", ncol=min(4, len(labels))
+    )
     return figure
 
 
@@ -239,8 +280,14 @@ def cumulative_edge(steps: pd.DataFrame, colors: Colors | None = None) -> Figure
         group = pools[key]
         style = "--" if key[1] != STRATEGY_ROLE else "-"
         color = colors[key]
-        top.plot(group["step"], group["cumulative_edge"], style, color=color, linewidth=1.2,
-                 label=label_of(key))
+        top.plot(
+            group["step"],
+            group["cumulative_edge"],
+            style,
+            color=color,
+            linewidth=1.2,
+            label=label_of(key),
+        )
         bottom.plot(group["step"], group["spot"], style, color=color, linewidth=0.6, alpha=0.8)
     fair = steps.drop_duplicates("step")
     bottom.plot(fair["step"], fair["fair"], color="black", linewidth=1.2, label="fair price")

@@ -230,7 +230,8 @@ def inspect_source(
         value = constants.get(key)
         if not isinstance(value, str) or not value.strip():
             raise StrategyLoadError(
-                f'{key} is required: a non-empty string literal at the top of the file, e.g. {key} = "..."'
+                f"{key} is required: a non-empty string literal at the top of the file, "
+                f'e.g. {key} = "..."'
                 if key not in constants
                 else f"{key} must be a non-empty string literal",
                 origin,
@@ -296,9 +297,9 @@ def _signature_stubs(tree: ast.Module) -> dict[str, Callable[..., Any]]:
                 arg.annotation = None
         args.defaults = [ast.Constant(None) for _ in args.defaults]
         args.kw_defaults = [None if d is None else ast.Constant(None) for d in args.kw_defaults]
-        stub = ast.FunctionDef(
-            name=node.name, args=args, body=[ast.Pass()], decorator_list=[], type_params=[]
-        )
+        stub = ast.parse("def stub(): pass").body[0]
+        assert isinstance(stub, ast.FunctionDef)
+        stub.name, stub.args = node.name, args
         module = ast.fix_missing_locations(ast.Module(body=[stub], type_ignores=[]))
         ast.increment_lineno(module, node.lineno - 1)
         scope: dict[str, Any] = {}
@@ -395,7 +396,9 @@ def markets() -> dict[str, Market]:
 
     found: dict[str, Market] = {}
     manager = extension_manager(builtin=[amm_market])
-    manager.hook.arena_register_markets(register=lambda market: found.setdefault(market.name, market))
+    manager.hook.arena_register_markets(
+        register=lambda market: found.setdefault(market.name, market)
+    )
     return found
 
 

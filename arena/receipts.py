@@ -69,7 +69,13 @@ FORMAT: Final = "arena-receipt/1"
 RECEIPT_FILE: Final = "receipt.json"
 #: Packages whose versions can change results (besides arena and Python).
 DEPENDENCIES: Final = (
-    "numpy", "numba", "pandas", "scipy", "RestrictedPython", "pluggy", "rfc8785",
+    "numpy",
+    "numba",
+    "pandas",
+    "scipy",
+    "RestrictedPython",
+    "pluggy",
+    "rfc8785",
 )
 #: Columns kept out of result files: they would reveal the secret seeds.
 SECRET_COLUMNS: Final = ("seed",)
@@ -95,7 +101,7 @@ def digest(data: Any) -> str:
 
 def software_versions() -> dict[str, str]:
     """Versions of Python, arena and the packages that can change results."""
-    import arena  # noqa: PLC0415  (at call time: arena/__init__.py may import this module)
+    import arena
 
     found = {"python": platform.python_version(), "arena": arena.__version__}
     for name in DEPENDENCIES:
@@ -181,7 +187,8 @@ def metrics(results: pd.DataFrame, label: str) -> dict[str, Any]:
     """The receipt's metrics: ``label``'s row of :func:`arena.metrics.summarize`, JSON-ready."""
     summary = summarize(results)
     found = [
-        row for row in summary.to_dict(orient="records")
+        row
+        for row in summary.to_dict(orient="records")
         if row["strategy"] == label and row["role"] == STRATEGY_ROLE
     ]
     if len(found) != 1:
@@ -355,8 +362,10 @@ def _shape_problem(data: Mapping[str, Any]) -> str | None:
     if not isinstance(field, list) or not all(isinstance(f, dict) for f in field):
         return "competition.field is missing or malformed"
     if "results" not in tables or not all(
-        isinstance(t, dict) and isinstance(t.get("columns"), list)
-        and isinstance(t.get("rows"), int) and isinstance(t.get("sha256"), str)
+        isinstance(t, dict)
+        and isinstance(t.get("columns"), list)
+        and isinstance(t.get("rows"), int)
+        and isinstance(t.get("sha256"), str)
         for t in tables.values()
     ):
         return "tables lack results, or a table lacks columns, rows or sha256"

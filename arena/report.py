@@ -113,9 +113,7 @@ def load(path: Path, trace_seed: int | None = 0, epochs: Path | None = None) -> 
 
 def _read_table_file(path: Path, needed: set[str]) -> pd.DataFrame:
     if path.suffix not in (".csv", ".parquet") or not path.is_file():
-        raise ArenaError(
-            f"{path} is not a receipt, a submission folder or a .csv/.parquet file"
-        )
+        raise ArenaError(f"{path} is not a receipt, a submission folder or a .csv/.parquet file")
     try:
         table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except (ValueError, OSError) as error:
@@ -149,24 +147,39 @@ def charts(data: ReportData) -> list[Chart]:
     results = data.results
     colors = colors_for(order_of(results))
     found: list[tuple[str, str, str, Callable[[], Figure | None]]] = [
-        ("edge_distribution", "Edge per simulation",
-         "Each dot is one simulation; boxes span the middle half, whiskers 1.5 IQR.",
-         lambda: edge_distribution(results, colors)),
-        ("paired_difference", "Edge against the normalizer, simulation by simulation",
-         "Every strategy meets the same markets, so its edge minus the normalizer's in the same "
-         "simulation removes most of the luck of the draw.",
-         lambda: paired_difference(results, colors)),
-        ("capital_share", "Capital share per epoch",
-         "Mean across simulations of each strategy's capital weight after every epoch.",
-         lambda: _unless_empty(data.epochs, lambda epochs: capital_share(epochs, colors))),
-        ("edge_by_regime", "Edge by market regime",
-         f"Mean edge within up to {BINS} quantile bins of each parameter the simulations "
-         "drew (points at the bin's median).",
-         lambda: regimes(results, colors)),
-        ("cumulative_edge", "One run, step by step",
-         f"Simulation with the public seed {data.trace_seed} (the scoring seeds stay secret): "
-         "cumulative edge of every pool, and the fair price with each pool's spot price.",
-         lambda: _unless_empty(data.trace, lambda steps: cumulative_edge(steps, colors))),
+        (
+            "edge_distribution",
+            "Edge per simulation",
+            "Each dot is one simulation; boxes span the middle half, whiskers 1.5 IQR.",
+            lambda: edge_distribution(results, colors),
+        ),
+        (
+            "paired_difference",
+            "Edge against the normalizer, simulation by simulation",
+            "Every strategy meets the same markets, so its edge minus the normalizer's in the same "
+            "simulation removes most of the luck of the draw.",
+            lambda: paired_difference(results, colors),
+        ),
+        (
+            "capital_share",
+            "Capital share per epoch",
+            "Mean across simulations of each strategy's capital weight after every epoch.",
+            lambda: _unless_empty(data.epochs, lambda epochs: capital_share(epochs, colors)),
+        ),
+        (
+            "edge_by_regime",
+            "Edge by market regime",
+            f"Mean edge within up to {BINS} quantile bins of each parameter the simulations "
+            "drew (points at the bin's median).",
+            lambda: regimes(results, colors),
+        ),
+        (
+            "cumulative_edge",
+            "One run, step by step",
+            f"Simulation with the public seed {data.trace_seed} (the scoring seeds stay secret): "
+            "cumulative edge of every pool, and the fair price with each pool's spot price.",
+            lambda: _unless_empty(data.trace, lambda steps: cumulative_edge(steps, colors)),
+        ),
     ]
     drawn = [(name, title, caption, make()) for name, title, caption, make in found]
     return [Chart(name, title, caption, figure) for name, title, caption, figure in drawn if figure]
@@ -205,9 +218,17 @@ def _interval(mean: Any, low: Any, high: Any) -> str:
 def _summary_table(results: pd.DataFrame, submission: str | None) -> str:
     summary = summarize(results)
     has_share = "capital_share" in summary.columns
-    head = ["#", "Strategy", f"Mean edge ± {CONFIDENCE:.0%} CI", "Std", "Sharpe",
-            f"vs normalizer ± {CONFIDENCE:.0%} CI", *(["Final capital %"] if has_share else []),
-            "Errors", "Simulations"]
+    head = [
+        "#",
+        "Strategy",
+        f"Mean edge ± {CONFIDENCE:.0%} CI",
+        "Std",
+        "Sharpe",
+        f"vs normalizer ± {CONFIDENCE:.0%} CI",
+        *(["Final capital %"] if has_share else []),
+        "Errors",
+        "Simulations",
+    ]
     rows = []
     rank = 0
     for row in summary.to_dict(orient="records"):
@@ -220,13 +241,16 @@ def _summary_table(results: pd.DataFrame, submission: str | None) -> str:
             _number(row["std"], sign=False),
             _number(row["sharpe"], 3),
             _interval(row.get("vs_baseline"), row.get("vs_ci_low"), row.get("vs_ci_high"))
-            if is_strategy else "",
+            if is_strategy
+            else "",
         ]
         if has_share:
             cells.append(_number(100 * row["capital_share"], 1, sign=False) if is_strategy else "")
         cells += [str(row["errors"] or ""), str(row["simulations"])]
-        css = ' class="baseline"' if not is_strategy else (
-            ' class="submission"' if row["strategy"] == submission else ""
+        css = (
+            ' class="baseline"'
+            if not is_strategy
+            else (' class="submission"' if row["strategy"] == submission else "")
         )
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
@@ -245,8 +269,10 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
     return [
         ("author", receipt["author"]),
         ("strategy", f"{receipt['strategy']['name']} (model: {receipt['strategy']['model_used']})"),
-        ("competition", f"{competition['title']} · {competition['market']} · "
-                        f"{competition['ruleset']} ruleset"),
+        (
+            "competition",
+            f"{competition['title']} · {competition['market']} · {competition['ruleset']} ruleset",
+        ),
         *facts,
         ("config", config),
         ("arena", receipt["software"]["arena"]),
@@ -259,8 +285,8 @@ def render_html(data: ReportData, drawn: Sequence[Chart]) -> str:
     """The report page: facts, results table and every chart inline (no external files)."""
     facts = "".join(
         f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(v)}</code></td></tr>"
-        if k in ("receipt id", "seed commitment", "config") else
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        if k in ("receipt id", "seed commitment", "config")
+        else f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in _facts(data)
     )
     figures = "".join(

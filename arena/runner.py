@@ -135,7 +135,9 @@ def plan_tasks(plan: RunPlan, workers: int, batch_size: int | None = None) -> li
     matches = ruleset.matches(len(plan.strategies))
     seeds = plan.schedule.seeds()
     total_batches = max(1, 2 * workers)
-    size = batch_size or max(1, min(MAX_BATCH, math.ceil(len(seeds) * len(matches) / total_batches)))
+    size = batch_size or max(
+        1, min(MAX_BATCH, math.ceil(len(seeds) * len(matches) / total_batches))
+    )
     tasks = []
     for match, members in enumerate(matches):
         strategies = tuple(plan.strategies[i] for i in members)
@@ -196,7 +198,9 @@ def run(
         outputs.extend(
             (task, f.result())
             for f, task in futures.items()
-            if f.done() and not f.cancelled() and f.exception() is None
+            if f.done()
+            and not f.cancelled()
+            and f.exception() is None
             and all(task is not t for t, _ in outputs)
         )
     return RunResult(
@@ -247,7 +251,9 @@ def _ordered(tables: Any) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     keys = [k for k in ("match", "sim", "pool") if k in frames[0].columns]
-    return pd.concat(frames, ignore_index=True).sort_values(keys, kind="stable").reset_index(drop=True)
+    return (
+        pd.concat(frames, ignore_index=True).sort_values(keys, kind="stable").reset_index(drop=True)
+    )
 
 
 def _merge_tables(outputs: Sequence[SimulationOutput]) -> dict[str, pd.DataFrame]:

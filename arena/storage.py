@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["FEE_SLOTS", "N_SLOTS", "STORAGE_SIZE", "Slots", "Storage", "StorageError", "WAD"]
+__all__ = ["FEE_SLOTS", "N_SLOTS", "STORAGE_SIZE", "WAD", "Slots", "Storage", "StorageError"]
 
 STORAGE_SIZE: Final = 1024
 N_SLOTS: Final = STORAGE_SIZE // 8
@@ -44,7 +44,8 @@ class Slots:
     __slots__ = ("_kind", "_view", "_writable")
 
     def __init__(self, buffer: memoryview, kind: str, *, writable: bool) -> None:
-        self._view = buffer.cast({"u64": "Q", "i64": "q", "f64": "d"}[kind])
+        # typeshed accepts only literal format strings here
+        self._view = buffer.cast({"u64": "Q", "i64": "q", "f64": "d"}[kind])  # type: ignore[call-overload]
         self._kind = kind
         self._writable = writable
 
@@ -56,7 +57,8 @@ class Slots:
 
     def __getitem__(self, index: int) -> int | float:
         try:
-            return self._view[index]  # type: ignore[no-any-return]
+            value: int | float = self._view[index]
+            return value
         except (IndexError, TypeError):
             raise StorageError(
                 f"storage.{self._kind}[{index!r}]: slot index must be an int in 0..{N_SLOTS - 1}"

@@ -129,10 +129,13 @@ class ValidationFailed(ArenaError):
         self.reports = list(reports)
         lines = [
             f"{r.origin}: {f.check}: {f.message}"
-            for r in self.reports for f in r.findings if f.status == "fail"
+            for r in self.reports
+            for f in r.findings
+            if f.status == "fail"
         ]
         super().__init__(
-            "strategies failed validation:\n  " + "\n  ".join(lines)
+            "strategies failed validation:\n  "
+            + "\n  ".join(lines)
             + "\n(`arena validate FILE` explains each problem; --no-validate runs anyway)"
         )
 
@@ -171,8 +174,10 @@ def _error_finding(check: str, call: str, error: BaseException) -> Finding:
     if "work budget" in text:
         hint = "make the call cheaper: fewer loop iterations, less work that ignores the inputs"
     elif isinstance(error, StorageError):
-        hint = ("u64/i64 slots hold integers (use int(x)) and f64 slots numbers; slots are "
-                "0..127, bytes 0..1023; storage is read-only in compute_swap")
+        hint = (
+            "u64/i64 slots hold integers (use int(x)) and f64 slots numbers; slots are "
+            "0..127, bytes 0..1023; storage is read-only in compute_swap"
+        )
     elif call.startswith("compute_swap"):
         hint = "handle this case in your code (return 0 to refuse a trade)"
     else:
@@ -192,19 +197,29 @@ def _quote(probe: _Probe, check: str, side: int, size: float, extra_nanos: int =
     if error is not None:
         raise _Stop(_error_finding(check, call, error))
     if type(value) is not int or not 0 <= value <= U64_MAX:
-        raise _Stop(Finding(
-            check, "fail", f"{call} returned {reprlib.repr(value)}",
-            "return an int in 0..2**64-1: the output amount in nanos (1e-9 units)"))
+        raise _Stop(
+            Finding(
+                check,
+                "fail",
+                f"{call} returned {reprlib.repr(value)}",
+                "return an int in 0..2**64-1: the output amount in nanos (1e-9 units)",
+            )
+        )
     return value
 
 
 def _quotes_check(probe: _Probe) -> list[Finding]:
     for side, size in ((0, 10.0), (1, 1.0)):
         if _quote(probe, "quotes", side, size) == 0:
-            raise _Stop(Finding(
-                "quotes", "fail", f"{_SIDES[side]}: {size:g} {_TOKENS[side]} in gets 0 out at "
-                "the starting state (100 X, 10,000 Y)",
-                "quote a positive output for ordinary trades; 0 refuses the trade"))
+            raise _Stop(
+                Finding(
+                    "quotes",
+                    "fail",
+                    f"{_SIDES[side]}: {size:g} {_TOKENS[side]} in gets 0 out at "
+                    "the starting state (100 X, 10,000 Y)",
+                    "quote a positive output for ordinary trades; 0 refuses the trade",
+                )
+            )
     return [Finding("quotes", "pass", "10 Y in and 1 X in both get a positive output")]
 
 
@@ -215,11 +230,15 @@ def _monotonic_check(probe: _Probe) -> list[Finding]:
             low, high = outputs[k - 1], outputs[k]
             if low > 0 and high <= low:
                 token = _TOKENS[side]
-                raise _Stop(Finding(
-                    "monotonic", "fail",
-                    f"{_SIDES[side]}: {SIZES[k]:g} {token} in gets {high:,} nanos out, "
-                    f"no more than {SIZES[k - 1]:g} {token} in ({low:,})",
-                    "a bigger trade must always get a strictly bigger output"))
+                raise _Stop(
+                    Finding(
+                        "monotonic",
+                        "fail",
+                        f"{_SIDES[side]}: {SIZES[k]:g} {token} in gets {high:,} nanos out, "
+                        f"no more than {SIZES[k - 1]:g} {token} in ({low:,})",
+                        "a bigger trade must always get a strictly bigger output",
+                    )
+                )
     sizes = f"{SIZES[0]:g} to {SIZES[-1]:g} tokens"
     return [Finding("monotonic", "pass", f"output grows with input on both sides ({sizes})")]
 
@@ -227,15 +246,20 @@ def _monotonic_check(probe: _Probe) -> list[Finding]:
 def _concave_check(probe: _Probe) -> list[Finding]:
     for side in (0, 1):
         for size in SIZES:
-            o0, o1, o2 = (_quote(probe, "concave", side, size, k * CONCAVITY_STEP)
-                          for k in range(3))
+            o0, o1, o2 = (
+                _quote(probe, "concave", side, size, k * CONCAVITY_STEP) for k in range(3)
+            )
             if o2 - o1 > o1 - o0 + 1:
-                raise _Stop(Finding(
-                    "concave", "fail",
-                    f"{_SIDES[side]}: around {size:g} {_TOKENS[side]}, one more 0.001 of input "
-                    f"buys {o2 - o1:,} nanos, more than the 0.001 before it ({o1 - o0:,})",
-                    "each extra unit of input must buy no more than the one before "
-                    "(the arbitrage and routing searches rely on it)"))
+                raise _Stop(
+                    Finding(
+                        "concave",
+                        "fail",
+                        f"{_SIDES[side]}: around {size:g} {_TOKENS[side]}, one more 0.001 of input "
+                        f"buys {o2 - o1:,} nanos, more than the 0.001 before it ({o1 - o0:,})",
+                        "each extra unit of input must buy no more than the one before "
+                        "(the arbitrage and routing searches rely on it)",
+                    )
+                )
     return [Finding("concave", "pass", "marginal output never rises (nano domain)")]
 
 
@@ -278,13 +302,18 @@ def _random_state_checks(probe: _Probe) -> list[Finding]:
             if type(value) is int and 0 <= value <= U64_MAX:
                 out = min(value, (rx if side == 0 else ry) - 1)
             elif odd is None:
-                odd = Finding("random states", "warn", f"compute_swap on {where} returned "
-                              f"{reprlib.repr(value)}, which a run would count as an error",
-                              "if your storage can hold such bytes, guard against them")
+                odd = Finding(
+                    "random states",
+                    "warn",
+                    f"compute_swap on {where} returned "
+                    f"{reprlib.repr(value)}, which a run would count as an error",
+                    "if your storage can hold such bytes, guard against them",
+                )
         new_rx, new_ry = (rx - out, ry + amount) if side == 0 else (rx + amount, ry - out)
         payloads = {
-            "after_swap": AfterSwap(side, amount, out, new_rx, new_ry, seed, seed, 0, 2, 0, 0.5,
-                                    1.0, (new_ry / new_rx,)),
+            "after_swap": AfterSwap(
+                side, amount, out, new_rx, new_ry, seed, seed, 0, 2, 0, 0.5, 1.0, (new_ry / new_rx,)
+            ),
             "epoch_boundary": EpochBoundary(seed, new_rx, new_ry, 0.0, 0.0, 0.5),
         }
         for hook, payload in payloads.items():
@@ -292,8 +321,9 @@ def _random_state_checks(probe: _Probe) -> list[Finding]:
                 _, error = probe.call(hook, payload, storage)
                 if error is not None:
                     return [_error_finding("random states", f"{hook} on {where}", error)]
-    passed = Finding("random states", "pass",
-                     f"every hook ran without errors on {RANDOM_STATES} random states")
+    passed = Finding(
+        "random states", "pass", f"every hook ran without errors on {RANDOM_STATES} random states"
+    )
     return [passed] if odd is None else [passed, odd]
 
 
@@ -306,10 +336,15 @@ def _simulation_checks(source: StrategySource, market: str, ruleset: str | None)
     first, second = (chosen.simulate([source], config, SIMULATION_SEEDS).results for _ in range(2))
     findings = []
     if not first.equals(second):
-        findings.append(Finding(
-            "determinism", "fail", "the same simulations run twice gave different results",
-            "avoid what changes from run to run: iteration order of sets of strings, "
-            "repr() of functions"))
+        findings.append(
+            Finding(
+                "determinism",
+                "fail",
+                "the same simulations run twice gave different results",
+                "avoid what changes from run to run: iteration order of sets of strings, "
+                "repr() of functions",
+            )
+        )
     else:
         findings.append(Finding("determinism", "pass", "the same simulations run twice agree"))
     own = first[first["role"] == "strategy"]
@@ -317,13 +352,19 @@ def _simulation_checks(source: StrategySource, market: str, ruleset: str | None)
     size = f"{len(SIMULATION_SEEDS)} simulations × {SIMULATION_STEPS} steps ({chosen.name} ruleset)"
     if errors:
         first_error = own[own["errors"] > 0].iloc[0]["first_error"]
-        findings.append(Finding(
-            "simulation", "fail", f"{errors:,} errors in {size}; the first: {first_error}",
-            "the engine counts a failing call as a quote of 0 or an unchanged storage: fix the "
-            "error at the line named"))
+        findings.append(
+            Finding(
+                "simulation",
+                "fail",
+                f"{errors:,} errors in {size}; the first: {first_error}",
+                "the engine counts a failing call as a quote of 0 or an unchanged storage: fix the "
+                "error at the line named",
+            )
+        )
     else:
-        findings.append(Finding("simulation", "pass",
-                                f"{size}: no errors, mean edge {own['edge'].mean():+.3f}"))
+        findings.append(
+            Finding("simulation", "pass", f"{size}: no errors, mean edge {own['edge'].mean():+.3f}")
+        )
     return findings
 
 
@@ -333,13 +374,21 @@ def _cost_findings(probe: _Probe) -> list[Finding]:
         if not costs:
             continue
         peak = max(costs)
-        message = (f"{hook}: {statistics.fmean(costs):,.0f} work units per call on average, "
-                   f"{peak:,} at most (budget {METER.budget:,} per call)")
+        message = (
+            f"{hook}: {statistics.fmean(costs):,.0f} work units per call on average, "
+            f"{peak:,} at most (budget {METER.budget:,} per call)"
+        )
         if peak > METER.budget:
             findings.append(Finding("cost", "fail", message, "make the call cheaper"))
         elif peak > METER.budget // 2:
-            findings.append(Finding("cost", "warn", message, "close to the budget: a state that "
-                                                              "costs a little more will fail"))
+            findings.append(
+                Finding(
+                    "cost",
+                    "warn",
+                    message,
+                    "close to the budget: a state that costs a little more will fail",
+                )
+            )
         else:
             findings.append(Finding("cost", "pass", message))
     return findings
@@ -372,8 +421,9 @@ def check_behaviour(
         if profile == "full":
             findings += _simulation_checks(source, market, ruleset)
     except StrategyLoadError as error:
-        findings.append(Finding("module", "fail", error.message, _module_hint(error.message),
-                                error.lineno))
+        findings.append(
+            Finding("module", "fail", error.message, _module_hint(error.message), error.lineno)
+        )
     except _Stop as stop:
         findings.append(stop.finding)
     printed = ""
@@ -382,8 +432,9 @@ def check_behaviour(
         printed = guest_output(probe.namespace)
     if printed:
         lines = len(printed.splitlines())
-        findings.append(Finding("output", "info", f"printed {lines} lines (shown below; "
-                                                  "discarded during runs)"))
+        findings.append(
+            Finding("output", "info", f"printed {lines} lines (shown below; discarded during runs)")
+        )
     return {"findings": [dataclasses.asdict(f) for f in findings], "printed": printed}
 
 
@@ -410,8 +461,13 @@ def _has_code(source: StrategySource) -> bool:
 
 def _static_report(source: StrategySource) -> Report:
     hooks = ", ".join(sorted(source.hooks)) or "none (a constant-product pool, fees in storage)"
-    return Report(source.origin, source.name, source.model_used, source.sha256, [
-        Finding("load", "pass", f"compiles; NAME and MODEL_USED are set; hooks: {hooks}")])
+    return Report(
+        source.origin,
+        source.name,
+        source.model_used,
+        source.sha256,
+        [Finding("load", "pass", f"compiles; NAME and MODEL_USED are set; hooks: {hooks}")],
+    )
 
 
 def validate_sources(
@@ -435,8 +491,11 @@ def validate_sources(
             reports[index].findings.append(Finding("module", "pass", "only constants to run"))
         else:
             pending.append((index, source, key))
-    pool = SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS) if pending and not trusted \
+    pool = (
+        SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS)
+        if pending and not trusted
         else None
+    )
     executor: SandboxPool | SequentialExecutor = pool or SequentialExecutor()
     try:
         futures = [
@@ -450,8 +509,14 @@ def validate_sources(
                 report.findings += [Finding(**f) for f in outcome["findings"]]
                 report.printed = str(outcome["printed"])
             except WorkerFailed as error:
-                report.findings.append(Finding("sandbox", "fail", f"the worker failed: {error}",
-                                               "see the checks above and the README's limits"))
+                report.findings.append(
+                    Finding(
+                        "sandbox",
+                        "fail",
+                        f"the worker failed: {error}",
+                        "see the checks above and the README's limits",
+                    )
+                )
             reports[index] = _CACHE[key] = report
     finally:
         executor.shutdown()
@@ -482,8 +547,16 @@ def validate_files(
             continue
         loaded.append(source)
         reports.append(None)
-    checked = iter(validate_sources(loaded, market=market, ruleset=ruleset, profile=profile,
-                                    trusted=trusted, workers=workers))
+    checked = iter(
+        validate_sources(
+            loaded,
+            market=market,
+            ruleset=ruleset,
+            profile=profile,
+            trusted=trusted,
+            workers=workers,
+        )
+    )
     return [r if r is not None else next(checked) for r in reports]
 
 
@@ -499,8 +572,10 @@ def _load_hint(message: str) -> str | None:
     if "NAME" in message or "MODEL_USED" in message:
         return 'put NAME = "..." and MODEL_USED = "None" (or the model that wrote it) at the top'
     if "misspelled" in message or "arguments" in message:
-        return "hooks are compute_swap(side, input_amount, reserve_x, reserve_y, storage), " \
-               "after_swap(payload, storage) and epoch_boundary(payload, storage)"
+        return (
+            "hooks are compute_swap(side, input_amount, reserve_x, reserve_y, storage), "
+            "after_swap(payload, storage) and epoch_boundary(payload, storage)"
+        )
     return None
 
 
@@ -511,8 +586,9 @@ _MARKS: Final = {"pass": "✓", "fail": "✗", "warn": "!", "info": "·"}
 
 def render(report: Report) -> str:
     """The report as plain text: one line per check, a fix under each failure."""
-    title = f"{report.origin}" + (f' — "{report.name}" (model: {report.model_used})'
-                                  if report.name else "")
+    title = f"{report.origin}" + (
+        f' — "{report.name}" (model: {report.model_used})' if report.name else ""
+    )
     lines = [title]
     for finding in report.findings:
         where = f" (line {finding.line})" if finding.line else ""
@@ -523,6 +599,9 @@ def render(report: Report) -> str:
         lines.append("  printed:")
         lines += [f"    | {line}" for line in report.printed.splitlines()[:10]]
     failures = sum(f.status == "fail" for f in report.findings)
-    lines.append("  => valid" if report.ok else f"  => INVALID ({failures} problem"
-                 f"{'s' if failures > 1 else ''})")
+    lines.append(
+        "  => valid"
+        if report.ok
+        else f"  => INVALID ({failures} problem{'s' if failures > 1 else ''})"
+    )
     return "\n".join(lines)

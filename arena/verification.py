@@ -113,12 +113,19 @@ def verify(
     if competition is None or source is None:
         found.add("re-run", "skip", "nothing re-run: the source or the field is missing")
     elif root is None:
-        found.add("seeds", "skip", "the seed root is secret until the owner reveals it; "
-                  "re-run with --seed-root ROOT then")
+        found.add(
+            "seeds",
+            "skip",
+            "the seed root is secret until the owner reveals it; re-run with --seed-root ROOT then",
+        )
     elif not competition.opens(root):
-        found.add("seeds", "fail", f"the seed root given hashes to {commitment(root)[:16]}…, "
-                  f"not to the receipt's commitment {competition.seed_commitment[:16]}…: "
-                  "these are other seeds")
+        found.add(
+            "seeds",
+            "fail",
+            f"the seed root given hashes to {commitment(root)[:16]}…, "
+            f"not to the receipt's commitment {competition.seed_commitment[:16]}…: "
+            "these are other seeds",
+        )
     else:
         found.add("seeds", "ok", "the seed root matches the receipt's commitment")
         indices = list(range(competition.simulations))
@@ -137,8 +144,12 @@ def verify(
 def _check_receipt_file(found: Verification, known_ids: Collection[str] | None) -> None:
     receipt = found.receipt
     if canonical_json(receipt.data) != receipt.content:
-        found.add("receipt", "fail", "receipt.json is not in canonical form (RFC 8785): it was "
-                  "re-written after it was issued")
+        found.add(
+            "receipt",
+            "fail",
+            "receipt.json is not in canonical form (RFC 8785): it was "
+            "re-written after it was issued",
+        )
     else:
         found.add("receipt", "ok", f"canonical JSON, receipt id {receipt.id[:12]}")
     if known_ids is None:
@@ -146,9 +157,13 @@ def _check_receipt_file(found: Verification, known_ids: Collection[str] | None) 
     elif receipt.id in known_ids:
         found.add("leaderboard", "ok", "recorded on the leaderboard")
     else:
-        found.add("leaderboard", "fail", f"no submission on the leaderboard has receipt id "
-                  f"{receipt.id[:12]}: the receipt was edited after it was issued, or is not from "
-                  "this leaderboard")
+        found.add(
+            "leaderboard",
+            "fail",
+            f"no submission on the leaderboard has receipt id "
+            f"{receipt.id[:12]}: the receipt was edited after it was issued, or is not from "
+            "this leaderboard",
+        )
 
 
 def _check_competition(found: Verification) -> Competition | None:
@@ -162,23 +177,35 @@ def _check_competition(found: Verification) -> Competition | None:
     competition = Competition.from_public(stated, sources)
     section = competition_section(competition)
     if section["config_sha256"] != stated.get("config_sha256"):
-        found.add("config", "fail", "the market, ruleset or config differs from its hash "
-                  "config_sha256: it was edited")
+        found.add(
+            "config",
+            "fail",
+            "the market, ruleset or config differs from its hash config_sha256: it was edited",
+        )
     if section["id"] != stated.get("id"):
-        found.add("competition", "fail",
-                  "the competition's definition differs from its id: it was edited")
+        found.add(
+            "competition", "fail", "the competition's definition differs from its id: it was edited"
+        )
     else:
-        found.add("competition", "ok", f"{competition.ruleset} ruleset, {competition.simulations} "
-                  f"simulations, config {section['config_sha256'][:12]}")
+        found.add(
+            "competition",
+            "ok",
+            f"{competition.ruleset} ruleset, {competition.simulations} "
+            f"simulations, config {section['config_sha256'][:12]}",
+        )
     return competition
 
 
 def _check_versions(found: Verification, stated: Mapping[str, str]) -> None:
     here = software_versions()
     if stated.get("arena") != here["arena"]:
-        found.add("arena version", "fail", f"the receipt was made with arena "
-                  f"{stated.get('arena')}, this is arena {here['arena']}: install that version "
-                  "to verify it")
+        found.add(
+            "arena version",
+            "fail",
+            f"the receipt was made with arena "
+            f"{stated.get('arena')}, this is arena {here['arena']}: install that version "
+            "to verify it",
+        )
     else:
         found.add("arena version", "ok", f"arena {here['arena']}")
     others = [
@@ -187,8 +214,11 @@ def _check_versions(found: Verification, stated: Mapping[str, str]) -> None:
         if k != "arena" and stated.get(k) != v
     ]
     if others:
-        found.add("dependencies", "note",
-                  f"made with {', '.join(others)}; the re-run shows whether it matters")
+        found.add(
+            "dependencies",
+            "note",
+            f"made with {', '.join(others)}; the re-run shows whether it matters",
+        )
 
 
 def _check_file(found: Verification, subject: str, name: str, sha256: str) -> bytes | None:
@@ -199,8 +229,12 @@ def _check_file(found: Verification, subject: str, name: str, sha256: str) -> by
         return None
     content = path.read_bytes()
     if sha256_hex(content) != sha256:
-        found.add(subject, "fail", f"{name} was edited: its sha256 is {sha256_hex(content)[:16]}…, "
-                  f"the receipt says {sha256[:16]}…")
+        found.add(
+            subject,
+            "fail",
+            f"{name} was edited: its sha256 is {sha256_hex(content)[:16]}…, "
+            f"the receipt says {sha256[:16]}…",
+        )
     elif subject == "source":
         found.add(subject, "ok", f"{name} is the source that was scored")
     return content
@@ -219,15 +253,18 @@ def _check_table(found: Verification, name: str) -> pd.DataFrame | None:
         found.add(subject, "fail", f"{file}: {error}")
         return None
     if len(table) != entry["rows"]:
-        found.add(subject, "fail",
-                  f"{file} has {len(table)} rows, the receipt says {entry['rows']}")
+        found.add(
+            subject, "fail", f"{file} has {len(table)} rows, the receipt says {entry['rows']}"
+        )
     elif len(found.checks) == before:
         found.add(subject, "ok", f"{file}: {len(table)} rows, sha256 matches")
     return table
 
 
 def _check_metrics(
-    found: Verification, stated: Mapping[str, Any], recomputed: Mapping[str, Any],
+    found: Verification,
+    stated: Mapping[str, Any],
+    recomputed: Mapping[str, Any],
     files_intact: bool,
 ) -> None:
     wrong = [
@@ -235,14 +272,18 @@ def _check_metrics(
         for key, value in recomputed.items()
         if canonical_json(stated.get(key)) != canonical_json(value)
     ]
-    wrong += [f"{key} is in the receipt but arena computes no such metric"
-              for key in stated if key not in recomputed]
+    wrong += [
+        f"{key} is in the receipt but arena computes no such metric"
+        for key in stated
+        if key not in recomputed
+    ]
     if wrong:
         cause = "edited metrics" if files_intact else "the edited results give other metrics"
         found.add("metrics", "fail", f"{cause}: {_first_few(wrong)}")
     else:
-        found.add("metrics", "ok",
-                  f"recomputed from results.csv: mean edge {recomputed['mean_edge']:.4f}")
+        found.add(
+            "metrics", "ok", f"recomputed from results.csv: mean edge {recomputed['mean_edge']:.4f}"
+        )
 
 
 def _compare(
@@ -254,8 +295,10 @@ def _compare(
         return
     indices = found.simulations
     rerun = {"results": result.results, **result.tables}
-    which = f"all {count} simulations" if len(indices) == count else (
-        f"simulations {_listing(indices)} ({len(indices)} of {count})"
+    which = (
+        f"all {count} simulations"
+        if len(indices) == count
+        else (f"simulations {_listing(indices)} ({len(indices)} of {count})")
     )
     for name, table in tables.items():
         if table is None:
@@ -267,8 +310,11 @@ def _compare(
         recorded = table[table["sim"].isin(indices)] if "sim" in table.columns else table
         differences = _differences(recorded, fresh)
         if differences:
-            found.add(f"re-run {name}", "fail",
-                      f"{name}.csv differs from the re-run: {_first_few(differences)}")
+            found.add(
+                f"re-run {name}",
+                "fail",
+                f"{name}.csv differs from the re-run: {_first_few(differences)}",
+            )
         else:
             found.add(f"re-run {name}", "ok", f"re-ran {which}: {name}.csv matches")
 
@@ -292,8 +338,10 @@ def _differences(recorded: pd.DataFrame, fresh: pd.DataFrame) -> list[str]:
             key = np.atleast_1d(left.index[position]).tolist()
             where = ", ".join(f"{_KEY_NAMES.get(k, k)} {v}" for k, v in zip(keys, key, strict=True))
             label = f" ({left['strategy'].iloc[position]})" if "strategy" in left.columns else ""
-            found.append(f"{where}{label}: {column} is {values[position]!r} in the file, "
-                         f"{rerun[position]!r} re-run")
+            found.append(
+                f"{where}{label}: {column} is {values[position]!r} in the file, "
+                f"{rerun[position]!r} re-run"
+            )
     return found
 
 

@@ -14,8 +14,14 @@ FIELD = ["cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive"]
 def main() -> None:
     args = arguments(__doc__ or "")
     rows = [
-        measure("arena · 6 fixed fees + vol-adaptive", ("amm", "arena"), ArenaConfig(steps=args.steps),
-                FIELD, sims, workers)
+        measure(
+            "arena · 6 fixed fees + vol-adaptive",
+            ("amm", "arena"),
+            ArenaConfig(steps=args.steps),
+            FIELD,
+            sims,
+            workers,
+        )
         for sims in args.simulations
         for workers in args.workers
     ]

@@ -12,8 +12,14 @@ from arena import PropAmmConfig
 def main() -> None:
     args = arguments(__doc__ or "")
     rows = [
-        measure("prop-amm · compute_swap starter (sandboxed)", ("amm", "prop-amm"),
-                PropAmmConfig(steps=args.steps), ["submissions/starter_compute_swap.py"], sims, workers)
+        measure(
+            "prop-amm · compute_swap starter (sandboxed)",
+            ("amm", "prop-amm"),
+            PropAmmConfig(steps=args.steps),
+            ["submissions/starter_compute_swap.py"],
+            sims,
+            workers,
+        )
         for sims in args.simulations
         for workers in args.workers
     ]

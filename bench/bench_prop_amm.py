@@ -1,7 +1,7 @@
 """prop-amm ruleset with the built-in starter: ms per simulation and the ratio to the reference.
 
-    python bench/bench_prop_amm.py                       # 100 and 1000 sims, 1 and 2 workers
-    python bench/bench_prop_amm.py --simulations 100 --workers 2
+python bench/bench_prop_amm.py                       # 100 and 1000 sims, 1 and 2 workers
+python bench/bench_prop_amm.py --simulations 100 --workers 2
 """
 
 from common import arguments, measure, print_table
@@ -12,8 +12,14 @@ from arena import PropAmmConfig
 def main() -> None:
     args = arguments(__doc__ or "")
     rows = [
-        measure("prop-amm · starter (closed form)", ("amm", "prop-amm"), PropAmmConfig(steps=args.steps),
-                ["starter"], sims, workers)
+        measure(
+            "prop-amm · starter (closed form)",
+            ("amm", "prop-amm"),
+            PropAmmConfig(steps=args.steps),
+            ["starter"],
+            sims,
+            workers,
+        )
         for sims in args.simulations
         for workers in args.workers
     ]

@@ -94,12 +94,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("strategies", nargs="*", default=["normalizer", "flow_share",
-                                                          "submissions/starter_compute_swap.py"])
+    parser.add_argument(
+        "strategies",
+        nargs="*",
+        default=["normalizer", "flow_share", "submissions/starter_compute_swap.py"],
+    )
     parser.add_argument("--calls", type=int, default=100_000, help="calls per round")
     args = parser.parse_args()
-    header = (f"{'strategy':34} {'direct: plain':>14} {'sandboxed':>10} {'ratio':>6}   "
-              f"{'engine loop: plain':>18} {'sandboxed':>10} {'ratio':>6}   {'units/call':>10}")
+    header = (
+        f"{'strategy':34} {'direct: plain':>14} {'sandboxed':>10} {'ratio':>6}   "
+        f"{'engine loop: plain':>18} {'sandboxed':>10} {'ratio':>6}   {'units/call':>10}"
+    )
     print(header)
     print("-" * len(header))
     for spec in args.strategies:
@@ -109,12 +114,16 @@ def main() -> None:
         direct_sandboxed = direct_rate(sandboxed, args.calls, metered=True)
         loop_plain = quote_rate(plain, args.calls)
         loop_sandboxed = quote_rate(sandboxed, args.calls)
-        print(f"{source.name[:34]:34} {direct_plain:>14,.0f} {direct_sandboxed:>10,.0f} "
-              f"{direct_plain / direct_sandboxed:>5.2f}x   {loop_plain:>18,.0f} "
-              f"{loop_sandboxed:>10,.0f} {loop_plain / loop_sandboxed:>5.2f}x   "
-              f"{units_per_call(sandboxed):>10,.0f}")
-    print(f"\ncalls per second (best of {ROUNDS}); ratio = plain / sandboxed; units/call: work "
-          f"units per compute_swap call (budget {METER.budget:,})")
+        print(
+            f"{source.name[:34]:34} {direct_plain:>14,.0f} {direct_sandboxed:>10,.0f} "
+            f"{direct_plain / direct_sandboxed:>5.2f}x   {loop_plain:>18,.0f} "
+            f"{loop_sandboxed:>10,.0f} {loop_plain / loop_sandboxed:>5.2f}x   "
+            f"{units_per_call(sandboxed):>10,.0f}"
+        )
+    print(
+        f"\ncalls per second (best of {ROUNDS}); ratio = plain / sandboxed; units/call: work "
+        f"units per compute_swap call (budget {METER.budget:,})"
+    )
 
 
 if __name__ == "__main__":

@@ -13,12 +13,24 @@ from typing import Any
 
 from common import Measurement, arguments, peak_rss_mib, print_table
 
-from arena import ArenaConfig, PropAmmConfig, RunPlan, SeedSchedule, SequentialExecutor, load_strategies, run
+from arena import (
+    ArenaConfig,
+    PropAmmConfig,
+    RunPlan,
+    SeedSchedule,
+    SequentialExecutor,
+    load_strategies,
+    run,
+)
 from arena.amm import program
 
 WORKLOADS = [
-    ("arena · vol-adaptive in the fixed-fee field", "arena", ArenaConfig,
-     ["cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive"]),
+    (
+        "arena · vol-adaptive in the fixed-fee field",
+        "arena",
+        ArenaConfig,
+        ["cp20", "cp30", "cp40", "cp50", "cp70", "cp90", "vol_adaptive"],
+    ),
     ("prop-amm · flow-share controller (compute_swap)", "prop-amm", PropAmmConfig, ["flow_share"]),
 ]
 
@@ -51,15 +63,22 @@ def main() -> None:
     rows = []
     for label, ruleset, config_type, names in WORKLOADS:
         for sims in args.simulations:
-            plan = RunPlan("amm", ruleset, config_type(steps=args.steps), tuple(load_strategies(names)),
-                           SeedSchedule(sims))
+            plan = RunPlan(
+                "amm",
+                ruleset,
+                config_type(steps=args.steps),
+                tuple(load_strategies(names)),
+                SeedSchedule(sims),
+            )
             plan.market_plugin().prepare()
             clock[0] = 0.0
             started = time.perf_counter()
             result = run(plan, SequentialExecutor(), batch_size=sims)
             seconds = time.perf_counter() - started
             assert result.complete
-            rows.append(Measurement(label, sims, args.steps, 1, seconds, peak_rss_mib(), clock[0] / seconds))
+            rows.append(
+                Measurement(label, sims, args.steps, 1, seconds, peak_rss_mib(), clock[0] / seconds)
+            )
     print_table(rows)
 
 

@@ -52,12 +52,19 @@ def peak_rss_mib() -> float:
 
 
 def measure(
-    label: str, market_ruleset: tuple[str, str], config: Any, strategies: list[str],
-    simulations: int, workers: int, executor: str = "local",
+    label: str,
+    market_ruleset: tuple[str, str],
+    config: Any,
+    strategies: list[str],
+    simulations: int,
+    workers: int,
+    executor: str = "local",
 ) -> Measurement:
     """Run a plan once (after a warm-up that compiles kernels) and time it."""
     market, ruleset = market_ruleset
-    plan = RunPlan(market, ruleset, config, tuple(load_strategies(strategies)), SeedSchedule(simulations))
+    plan = RunPlan(
+        market, ruleset, config, tuple(load_strategies(strategies)), SeedSchedule(simulations)
+    )
     plan.market_plugin().prepare()
     pool = make_executor(executor, workers)
     try:
@@ -88,7 +95,9 @@ def print_table(rows: list[Measurement]) -> None:
     print("vs ref: our wall time / the reference engine's for the same simulations and workers")
 
 
-def arguments(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+def arguments(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
     """Common command-line options: --simulations (list), --steps, --workers (list)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--simulations", type=int, nargs="+", default=[100, 1000])

@@ -12,14 +12,18 @@ from arena.runner import RunPlan, SeedSchedule, run
 
 def plan() -> RunPlan:
     strategies = tuple(load_strategies(["cp20", "undercut", "normalizer"]))
-    return RunPlan("amm", "arena", ArenaConfig(steps=80, epoch_len=40), strategies, SeedSchedule(4, 11, 3))
+    return RunPlan(
+        "amm", "arena", ArenaConfig(steps=80, epoch_len=40), strategies, SeedSchedule(4, 11, 3)
+    )
 
 
 def test_dask_cluster_gives_the_sequential_results() -> None:
     distributed = pytest.importorskip("distributed")
     reference = run(plan(), SequentialExecutor(), batch_size=4)
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         executor = DaskExecutor(client)

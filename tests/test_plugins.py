@@ -15,16 +15,33 @@ BROKEN = [
     ('NAME = "x"\n', "MODEL_USED is required", None),
     ('NAME = ""\nMODEL_USED = "None"\n', "NAME must be a non-empty string literal", 1),
     ('NAME = "a" + "b"\nMODEL_USED = "None"\n', "NAME must be a non-empty string literal", 1),
-    (GOOD_HEADER + "def compute_swap(side, amount, reserve_x, reserve_y, storage):\n    return 0\n",
-     "compute_swap() takes arguments that arena does not pass", None),
-    (GOOD_HEADER + "def after_swp(payload, storage):\n    pass\n",
-     "looks like a misspelled hook: did you mean after_swap()?", 3),
-    (GOOD_HEADER + "def epoch_boundry(payload, storage):\n    pass\n",
-     "did you mean epoch_boundary()?", 3),
-    (GOOD_HEADER + "def after_swap(payload, storage=None):\n    pass\n",
-     "after_swap() must not give its arguments default values", 3),
-    (GOOD_HEADER + "def compute_swap(side, input_amount, reserve_x, reserve_y, storage):\n  return (\n",
-     "SyntaxError", None),
+    (
+        GOOD_HEADER
+        + "def compute_swap(side, amount, reserve_x, reserve_y, storage):\n    return 0\n",
+        "compute_swap() takes arguments that arena does not pass",
+        None,
+    ),
+    (
+        GOOD_HEADER + "def after_swp(payload, storage):\n    pass\n",
+        "looks like a misspelled hook: did you mean after_swap()?",
+        3,
+    ),
+    (
+        GOOD_HEADER + "def epoch_boundry(payload, storage):\n    pass\n",
+        "did you mean epoch_boundary()?",
+        3,
+    ),
+    (
+        GOOD_HEADER + "def after_swap(payload, storage=None):\n    pass\n",
+        "after_swap() must not give its arguments default values",
+        3,
+    ),
+    (
+        GOOD_HEADER
+        + "def compute_swap(side, input_amount, reserve_x, reserve_y, storage):\n  return (\n",
+        "SyntaxError",
+        None,
+    ),
 ]
 
 

@@ -12,7 +12,9 @@ from arena.runner import RunPlan, SeedSchedule, run
 
 
 def plan(ruleset, config, names, count=6, start=3, stride=5):
-    return RunPlan("amm", ruleset, config, tuple(load_strategies(names)), SeedSchedule(count, start, stride))
+    return RunPlan(
+        "amm", ruleset, config, tuple(load_strategies(names)), SeedSchedule(count, start, stride)
+    )
 
 
 def results(plan, executor, batch_size):

@@ -41,9 +41,15 @@ def test_an_honest_strategy_passes_every_check_in_a_worker() -> None:
     (report,) = validate_files([HONEST], ruleset="prop-amm")
     assert report.ok, render(report)
     assert findings(report) == {
-        "load": "pass", "module": "pass", "quotes": "pass", "monotonic": "pass",
-        "concave": "pass", "random states": "pass", "determinism": "pass",
-        "simulation": "pass", "cost": "pass",
+        "load": "pass",
+        "module": "pass",
+        "quotes": "pass",
+        "monotonic": "pass",
+        "concave": "pass",
+        "random states": "pass",
+        "determinism": "pass",
+        "simulation": "pass",
+        "cost": "pass",
     }
     cost = next(f for f in report.findings if f.check == "cost")
     assert "compute_swap: 28 work units per call on average, 28 at most" in cost.message
@@ -52,31 +58,60 @@ def test_an_honest_strategy_passes_every_check_in_a_worker() -> None:
 @pytest.mark.parametrize(
     ("name", "body", "check", "message"),
     [
-        ("falling", SWAP + "    return max(1, 10**12 - input_amount)\n", "monotonic",
-         "side 0 (Y in, X out): 0.5 Y in gets 999,500,000,000 nanos out, no more than 0.1 Y in"),
-        ("convex", SWAP + "    return input_amount * input_amount // 10**12\n", "concave",
-         "one more 0.001 of input buys"),
+        (
+            "falling",
+            SWAP + "    return max(1, 10**12 - input_amount)\n",
+            "monotonic",
+            "side 0 (Y in, X out): 0.5 Y in gets 999,500,000,000 nanos out, no more than 0.1 Y in",
+        ),
+        (
+            "convex",
+            SWAP + "    return input_amount * input_amount // 10**12\n",
+            "concave",
+            "one more 0.001 of input buys",
+        ),
         ("refuser", SWAP + "    return 0\n", "quotes", "10 Y in gets 0 out"),
         ("floaty", SWAP + "    return input_amount / 3\n", "quotes", "returned 3333333333.3333335"),
-        ("crasher", SWAP + "    return reserve_x // (side - side)\n", "quotes",
-         "raised ZeroDivisionError: integer division or modulo by zero"),
-        ("picky", "def after_swap(payload, storage):\n"
-                  "    if payload.sim_step == 7:\n        raise ValueError('seven')\n",
-         "random states", "after_swap on random state 7"),
-        ("late", "def after_swap(payload, storage):\n"
-                 "    if payload.sim_step > 40:\n        storage.u64[200] = 1\n",
-         "simulation", "slot index must be an int in 0..127"),
-        ("heavy", SWAP + "    x = 0\n    while True:\n        x = x + 1\n", "quotes",
-         "raised work budget exceeded"),
+        (
+            "crasher",
+            SWAP + "    return reserve_x // (side - side)\n",
+            "quotes",
+            "raised ZeroDivisionError: integer division or modulo by zero",
+        ),
+        (
+            "picky",
+            "def after_swap(payload, storage):\n"
+            "    if payload.sim_step == 7:\n        raise ValueError('seven')\n",
+            "random states",
+            "after_swap on random state 7",
+        ),
+        (
+            "late",
+            "def after_swap(payload, storage):\n"
+            "    if payload.sim_step > 40:\n        storage.u64[200] = 1\n",
+            "simulation",
+            "slot index must be an int in 0..127",
+        ),
+        (
+            "heavy",
+            SWAP + "    x = 0\n    while True:\n        x = x + 1\n",
+            "quotes",
+            "raised work budget exceeded",
+        ),
         ("loader", "TABLE = [1 / 0]\n", "module", "running the module failed: ZeroDivisionError"),
-        ("stateful", "SEEN = []\n\ndef after_swap(payload, storage):\n    SEEN.append(1)\n",
-         "random states", "'tuple' has no method append()"),
+        (
+            "stateful",
+            "SEEN = []\n\ndef after_swap(payload, storage):\n    SEEN.append(1)\n",
+            "random states",
+            "'tuple' has no method append()",
+        ),
     ],
 )
 def test_each_problem_is_named_with_a_fix(tmp_path, name, body, check, message) -> None:
     profile = "full" if check == "simulation" else "quick"
-    (report,) = validate_files([write(tmp_path, name, body)], ruleset="prop-amm", profile=profile,
-                               trusted=True)
+    (report,) = validate_files(
+        [write(tmp_path, name, body)], ruleset="prop-amm", profile=profile, trusted=True
+    )
     problem = failure(report)
     assert not report.ok
     assert (problem.check, problem.status) == (check, "fail"), render(report)
@@ -140,8 +175,18 @@ def test_the_command_line_exit_status_and_json(tmp_path: Path) -> None:
 def test_run_validates_first_and_can_be_told_not_to(tmp_path: Path) -> None:
     runner = CliRunner()
     bad = write(tmp_path, "refuser", SWAP + "    return 0\n")
-    args = ["run", "--ruleset", "prop-amm", "-n", "1", "--steps", "3", "-q",
-            "--executor", "sequential"]
+    args = [
+        "run",
+        "--ruleset",
+        "prop-amm",
+        "-n",
+        "1",
+        "--steps",
+        "3",
+        "-q",
+        "--executor",
+        "sequential",
+    ]
     done = runner.invoke(main, [*args, bad])
     assert done.exit_code == 2
     assert "failed validation" in done.output and "quotes" in done.output

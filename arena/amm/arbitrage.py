@@ -69,7 +69,12 @@ def profit_of(side: int, amount: FloatArray, out: FloatArray, fair: FloatArray) 
 
 
 def requote(
-    pool: PoolBatch, side: int, amount: FloatArray, ok: BoolArray, fair: FloatArray, min_profit: float
+    pool: PoolBatch,
+    side: int,
+    amount: FloatArray,
+    ok: BoolArray,
+    fair: FloatArray,
+    min_profit: float,
 ) -> Candidate:
     """Quote a planned size; it stands if the output is positive and the profit clears the floor."""
     out = pool.quote(side, amount, ok)
@@ -138,7 +143,9 @@ def precise_search(
     min_buy, min_sell = min_inputs(fair)
     rx, ry = pool.reserve_x, pool.reserve_y
     candidates = []
-    for side, (objective, floor) in enumerate(zip(_objectives(pool, fair), (min_buy, min_sell), strict=True)):
+    for side, (objective, floor) in enumerate(
+        zip(_objectives(pool, fair), (min_buy, min_sell), strict=True)
+    ):
         probe = pool.quote(side, floor, valid)
         can_profit = valid & (profit_of(side, floor, probe, fair) > 0.0)
         if not can_profit.any():
@@ -163,7 +170,11 @@ def precise_search(
 
 
 def execute_best(
-    pool: PoolBatch, buy: Candidate, sell: Candidate, fair: FloatArray, payload: PayloadFactory | None
+    pool: PoolBatch,
+    buy: Candidate,
+    sell: Candidate,
+    fair: FloatArray,
+    payload: PayloadFactory | None,
 ) -> tuple[FloatArray, BoolArray]:
     """Execute the better side per simulation (selling only when strictly more profitable).
 

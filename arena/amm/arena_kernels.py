@@ -27,8 +27,8 @@ __all__ = [
     "hull_batch",
     "route_batch",
     "route_execute_batch",
-    "waterfill_batch",
     "warm_up",
+    "waterfill_batch",
 ]
 
 _FEE_SCALE = 1e9
@@ -111,7 +111,7 @@ def hull_batch(inputs, outputs, lengths, slopes):  # type: ignore[no-untyped-def
         best = 0.0
         for k in range(count):
             value = outputs[row, k]
-            if value > best:  # also skips NaN
+            if value > best:  # noqa: PLR1730 (max() would not skip NaN the same way)
                 best = value
             xs[k + 1] = inputs[row, k]
             ys[k + 1] = best
@@ -188,7 +188,10 @@ def route_batch(total, gamma, r_in, r_out, usable, sampled, lengths, slopes, x):
             lam = seg_slope[order[found]]
             for i in range(pools):
                 if cp[i] and gamma[sim, i] > 0.0 and r_in[sim, i] > 0.0 and r_out[sim, i] > 0.0:
-                    demand = math.sqrt(r_in[sim, i] * r_out[sim, i] / (gamma[sim, i] * lam)) - r_in[sim, i] / gamma[sim, i]
+                    demand = (
+                        math.sqrt(r_in[sim, i] * r_out[sim, i] / (gamma[sim, i] * lam))
+                        - r_in[sim, i] / gamma[sim, i]
+                    )
                     x[sim, i] = demand if demand > 0.0 else 0.0
             x[sim, seg_pool[order[found]]] += min(total[sim] - at, seg_length[order[found]])
         else:
@@ -255,7 +258,9 @@ def route_execute_batch(  # type: ignore[no-untyped-def]
         for i in range(pools):
             size = amount[sim, i]
             if size > 0.0:
-                got, rx[sim, i], ry[sim, i] = _execute(side, size, rx[sim, i], ry[sim, i], fees[side, sim, i])
+                got, rx[sim, i], ry[sim, i] = _execute(
+                    side, size, rx[sim, i], ry[sim, i], fees[side, sim, i]
+                )
                 out[sim, i] = got
                 if got > 0.0:
                     edge[sim, i] = size - got * price if side == 0 else size * price - got
@@ -267,14 +272,47 @@ def warm_up() -> None:
     grid = np.ones((sims, pools))
     samples = np.ones((sims, 1, 3))
     hull_batch(samples[:, 0], samples[:, 0].copy(), np.zeros((sims, 3)), np.zeros((sims, 3)))
-    route_batch(np.ones(sims), grid, grid.copy(), grid.copy(), np.ones((sims, pools), dtype=np.bool_),
-                np.array([1], dtype=np.int64), samples, samples.copy(), np.zeros((sims, pools)))
+    route_batch(
+        np.ones(sims),
+        grid,
+        grid.copy(),
+        grid.copy(),
+        np.ones((sims, pools), dtype=np.bool_),
+        np.array([1], dtype=np.int64),
+        samples,
+        samples.copy(),
+        np.zeros((sims, pools)),
+    )
     flat = np.ones(sims * pools)
     fees = np.zeros((2, sims * pools), dtype=np.uint64)
-    waterfill_batch(np.ones(sims), grid, grid.copy(), grid.copy(), np.ones((sims, pools), dtype=np.bool_),
-                    np.zeros((sims, pools)), np.zeros(sims))
-    arbitrage_batch(flat, flat.copy(), flat.copy(), fees, 0.01, np.zeros(sims * pools, dtype=np.int64),
-                    np.zeros(sims * pools), np.zeros(sims * pools), np.zeros(sims * pools))
-    route_execute_batch(np.ones(sims), np.ones(sims, dtype=np.bool_), np.ones(sims), grid.copy(), grid.copy(),
-                        fees.reshape(2, sims, pools), np.zeros((sims, pools)), np.zeros((sims, pools)),
-                        np.zeros((sims, pools)))
+    waterfill_batch(
+        np.ones(sims),
+        grid,
+        grid.copy(),
+        grid.copy(),
+        np.ones((sims, pools), dtype=np.bool_),
+        np.zeros((sims, pools)),
+        np.zeros(sims),
+    )
+    arbitrage_batch(
+        flat,
+        flat.copy(),
+        flat.copy(),
+        fees,
+        0.01,
+        np.zeros(sims * pools, dtype=np.int64),
+        np.zeros(sims * pools),
+        np.zeros(sims * pools),
+        np.zeros(sims * pools),
+    )
+    route_execute_batch(
+        np.ones(sims),
+        np.ones(sims, dtype=np.bool_),
+        np.ones(sims),
+        grid.copy(),
+        grid.copy(),
+        fees.reshape(2, sims, pools),
+        np.zeros((sims, pools)),
+        np.zeros((sims, pools)),
+        np.zeros((sims, pools)),
+    )

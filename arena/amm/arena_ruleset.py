@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,14 @@ from arena.amm.edges import EdgeBook
 from arena.amm.inputs import StepInputs, step_inputs
 from arena.amm.nano import to_nano
 from arena.amm.params import MarketParams, sample_params
-from arena.amm.pools import ClosedFormPools, ErrorLog, PayloadFactory, PoolBatch, PoolInstance, ScriptedPools
+from arena.amm.pools import (
+    ClosedFormPools,
+    ErrorLog,
+    PayloadFactory,
+    PoolBatch,
+    PoolInstance,
+    ScriptedPools,
+)
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm import option
 from arena.amm.routing import route_sampled
@@ -55,6 +62,7 @@ MAX_POOLS: Final = 255  # n_strategies is a u8 in the AfterSwap layout
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+_T = TypeVar("_T", bound=np.generic)
 
 
 @dataclass(frozen=True)
@@ -125,11 +133,11 @@ class _Batch:
         self.sims = sims
         self.edges = EdgeBook(pools.size)
 
-    def grid(self, flat: FloatArray) -> FloatArray:
+    def grid(self, flat: npt.NDArray[_T]) -> npt.NDArray[_T]:
         """A flat per-entry array as (simulations, columns)."""
         return flat.reshape(self.sims, self.width)
 
-    def flat(self, per_sim: FloatArray) -> FloatArray:
+    def flat(self, per_sim: npt.NDArray[_T]) -> npt.NDArray[_T]:
         """Repeat a per-simulation array for every column."""
         return np.repeat(per_sim, self.width)
 
@@ -184,7 +192,9 @@ class _Engine:
         self.slots = [competitor_slots(p, self.count, self.weights[0]) for p in range(self.count)]
         self.epoch_rows: list[pd.DataFrame] = []
 
-    def _build(self, programs: Sequence[StrategyProgram], params: list[MarketParams]) -> list[_Batch]:
+    def _build(
+        self, programs: Sequence[StrategyProgram], params: list[MarketParams]
+    ) -> list[_Batch]:
         config = self.config
         liquidity = np.array([p.norm_liquidity_mult for p in params])
         closed = [j for j, p in enumerate(programs) if p.closed_form] + [self.normalizer]
@@ -232,11 +242,21 @@ class _Engine:
         for batch in self.batches:
             pools, price, ok = batch.pools, batch.flat(fair), batch.flat(valid)
             if isinstance(pools, ClosedFormPools):
-                side = np.empty(pools.size, dtype=np.int64)
+                chosen_side = np.empty(pools.size, dtype=np.int64)
                 amount, out, edge = np.zeros(pools.size), np.zeros(pools.size), np.zeros(pools.size)
-                arbitrage_batch(price, pools.reserve_x, pools.reserve_y, pools.fees, floor, side, amount, out, edge)
+                arbitrage_batch(
+                    price,
+                    pools.reserve_x,
+                    pools.reserve_y,
+                    pools.fees,
+                    floor,
+                    chosen_side,
+                    amount,
+                    out,
+                    edge,
+                )
                 for chosen in (0, 1):
-                    traded = side == chosen
+                    traded = chosen_side == chosen
                     if traded.any():
                         batch.edges.add(edge, traded, arb=True)
                         trades.append((batch, chosen, amount, out, traded))
@@ -248,14 +268,18 @@ class _Engine:
                     continue
                 out = pools.execute(side, candidate.amount, take, None)
                 traded = take & (out > 0.0)
-                edge = candidate.amount - out * price if side == 0 else candidate.amount * price - out
+                edge = (
+                    candidate.amount - out * price if side == 0 else candidate.amount * price - out
+                )
                 batch.edges.add(edge, traded, arb=True)
                 trades.append((batch, side, candidate.amount, out, traded))
         self._notify(trades)
 
     # -- retail ------------------------------------------------------------------------------
 
-    def _route(self, size: FloatArray, is_buy: BoolArray, fair: FloatArray, active: BoolArray) -> None:
+    def _route(
+        self, size: FloatArray, is_buy: BoolArray, fair: FloatArray, active: BoolArray
+    ) -> None:
         with np.errstate(divide="ignore", invalid="ignore"):
             total = np.where(active, np.where(is_buy, size, size / fair), 0.0)
         scripted = next((b for b in self.batches if isinstance(b.pools, ScriptedPools)), None)
@@ -275,7 +299,13 @@ class _Engine:
                 r_in[:, cols] = np.where(is_buy[:, None], ry, rx)
                 r_out[:, cols] = np.where(is_buy[:, None], rx, ry)
         allocation = route_sampled(
-            total, gamma, r_in, r_out, usable, scripted.columns, self._quoter(scripted, is_buy, active)
+            total,
+            gamma,
+            r_in,
+            r_out,
+            usable,
+            scripted.columns,
+            self._quoter(scripted, is_buy, active),
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             self.flow = np.where(total[:, None] > 0.0, allocation / total[:, None], 0.0)
@@ -300,22 +330,34 @@ class _Engine:
         (batch,) = self.batches
         pools = batch.pools
         shape = (self.sims, batch.width)
+        assert isinstance(pools, ClosedFormPools)
         amount, out, edge = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         route_execute_batch(
-            total, is_buy, fair, batch.grid(pools.reserve_x), batch.grid(pools.reserve_y),
-            pools.fees.reshape(2, *shape), amount, out, edge,
+            total,
+            is_buy,
+            fair,
+            batch.grid(pools.reserve_x),
+            batch.grid(pools.reserve_y),
+            pools.fees.reshape(2, *shape),
+            amount,
+            out,
+            edge,
         )
         traded = (out > 0.0).reshape(-1)
         batch.edges.add(edge.reshape(-1), traded, arb=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.flow = np.where(total[:, None] > 0.0, amount / total[:, None], 0.0)
         buy = batch.flat(is_buy)
-        amount, out = amount.reshape(-1), out.reshape(-1)
-        self._notify([(batch, 0, amount, out, traded & buy), (batch, 1, amount, out, traded & ~buy)])
+        inputs, outputs = amount.reshape(-1), out.reshape(-1)
+        self._notify(
+            [(batch, 0, inputs, outputs, traded & buy), (batch, 1, inputs, outputs, traded & ~buy)]
+        )
         self.flow[:] = 0.0
 
     @staticmethod
-    def _quoter(batch: _Batch, is_buy: BoolArray, active: BoolArray) -> Callable[[FloatArray], FloatArray]:
+    def _quoter(
+        batch: _Batch, is_buy: BoolArray, active: BoolArray
+    ) -> Callable[[FloatArray], FloatArray]:
         """Quotes of a batch's pools at inputs shaped (simulations, columns, points)."""
         sides = [(0, batch.flat(active & is_buy)), (1, batch.flat(active & ~is_buy))]
 
@@ -446,7 +488,9 @@ class _Engine:
                     sim, index = batch.where(entry)
                     first[sim][index] = text
         epochs = (
-            pd.concat(self.epoch_rows, ignore_index=True).sort_values(["sim", "epoch", "pool"], kind="stable")
+            pd.concat(self.epoch_rows, ignore_index=True).sort_values(
+                ["sim", "epoch", "pool"], kind="stable"
+            )
             if self.epoch_rows
             else pd.DataFrame(columns=["sim", "epoch", "pool", "weight", "epoch_edge", "score"])
         )

@@ -24,7 +24,7 @@ FloatArray = npt.NDArray[np.float64]
 
 def risk_scores(edge: FloatArray, penalty: float) -> FloatArray:
     """``edge - penalty * max(0, -edge)``."""
-    return edge - penalty * np.maximum(0.0, -edge)  # type: ignore[no-any-return]
+    return edge - penalty * np.maximum(0.0, -edge)
 
 
 def capital_weights(scores: FloatArray, temperature: float, floor: float) -> FloatArray:
@@ -51,7 +51,7 @@ def capital_weights(scores: FloatArray, temperature: float, floor: float) -> Flo
         if not newly.any():
             break
         floored |= newly
-    return weights  # type: ignore[no-any-return]
+    return weights
 
 
 def rebalance(

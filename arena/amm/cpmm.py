@@ -55,10 +55,12 @@ def net_input(amount: UIntArray, fee: UIntArray) -> UIntArray:
     """``floor(amount * (FEE_SCALE - fee) / FEE_SCALE)``, exactly, for fees in 0..FEE_SCALE."""
     keep = _FEE_SCALE_U64 - fee
     whole, part = np.divmod(amount, _FEE_SCALE_U64)
-    return whole * keep + (part * keep) // _FEE_SCALE_U64  # type: ignore[no-any-return]
+    return whole * keep + (part * keep) // _FEE_SCALE_U64
 
 
-def cp_output(amount: UIntArray, reserve_in: UIntArray, reserve_out: UIntArray, fee: UIntArray) -> UIntArray:
+def cp_output(
+    amount: UIntArray, reserve_in: UIntArray, reserve_out: UIntArray, fee: UIntArray
+) -> UIntArray:
     """Exact constant-product output for each element (0 where a reserve is 0).
 
     :param amount: inputs (nanos).
@@ -86,4 +88,4 @@ def cp_output(amount: UIntArray, reserve_in: UIntArray, reserve_out: UIntArray, 
     for i in slow.tolist():
         n = int(net[i])
         out[i] = int(reserve_out[i]) * n // (int(reserve_in[i]) + n)
-    return out  # type: ignore[no-any-return]
+    return out

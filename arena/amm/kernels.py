@@ -113,7 +113,9 @@ def _quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     """The reference's quote_buy_x (side 0, Y in) / quote_sell_x (side 1, X in)."""
     if not (amount > 0.0) or not math.isfinite(amount):
         return 0.0
-    if not (rx > _MIN_RESERVE and ry > _MIN_RESERVE) or not (math.isfinite(rx) and math.isfinite(ry)):
+    if not (rx > _MIN_RESERVE and ry > _MIN_RESERVE) or not (
+        math.isfinite(rx) and math.isfinite(ry)
+    ):
         return 0.0
     if side == 0:
         out = cp_output_scalar(_nano(amount), _nano(ry), _nano(rx), fee) / 1e9
@@ -140,7 +142,9 @@ def _execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
         if out >= ry:
             return 0.0, rx, ry
         new_rx, new_ry = rx + amount, ry - out
-    if not (new_rx > _MIN_RESERVE and new_ry > _MIN_RESERVE) or not (math.isfinite(new_rx) and math.isfinite(new_ry)):
+    if not (new_rx > _MIN_RESERVE and new_ry > _MIN_RESERVE) or not (
+        math.isfinite(new_rx) and math.isfinite(new_ry)
+    ):
         return 0.0, rx, ry
     return out, new_rx, new_ry
 
@@ -180,7 +184,7 @@ def _bracket(side, start, floor, fair, rx, ry, fee):  # type: ignore[no-untyped-
 @njit(cache=True)
 def _golden(side, lo, hi, fair, rx, ry, fee):  # type: ignore[no-untyped-def]
     left = max(min(lo, hi), 0.0)
-    right = max(max(hi, lo), _MIN_INPUT)
+    right = max(hi, lo, _MIN_INPUT)
     if right <= left:
         return right
     best_x, best = left, _profit(side, left, fair, rx, ry, fee)
@@ -234,7 +238,7 @@ def _closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: igno
         target = math.sqrt(fair * rx * gamma * ry)
         if not math.isfinite(target) or target <= ry:
             return 0.0, 0.0, False
-        amount = min(max((target - ry) / gamma, max(_MIN_INPUT, _MIN_NOTIONAL)), _MAX_INPUT)
+        amount = min(max((target - ry) / gamma, _MIN_INPUT, _MIN_NOTIONAL), _MAX_INPUT)
     else:
         target = math.sqrt(ry * rx * gamma / fair)
         if not math.isfinite(target) or target <= rx:
@@ -301,7 +305,11 @@ def _maximize_split(total, side, rx1, ry1, fee1, rx2, ry2, fee2):  # type: ignor
         if total * (right - left) <= 0.01 * max(abs(total * (0.5 * (left + right))), _ROUTER_MIN):
             break
         s1, s2 = _split_score(q1[2], q1[3]), _split_score(q2[2], q2[3])
-        if math.isfinite(s1) and math.isfinite(s2) and abs(s1 - s2) <= 0.01 * max(max(abs(s1), abs(s2)), 1e-12):
+        if (
+            math.isfinite(s1)
+            and math.isfinite(s2)
+            and abs(s1 - s2) <= 0.01 * max(abs(s1), abs(s2), 1e-12)
+        ):
             break
         if s1 < s2:
             left, x1, q1 = x1, x2, q2
@@ -347,7 +355,7 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
                 continue
             min_buy = max(_MIN_INPUT, _MIN_NOTIONAL)
             min_sell = max(_MIN_INPUT, _MIN_NOTIONAL / max(fair, 1e-9))
-            start_y = min(max(max(arb_start[sim, t], _MIN_INPUT), min_buy), _MAX_INPUT)
+            start_y = min(max(arb_start[sim, t], _MIN_INPUT, min_buy), _MAX_INPUT)
             start_x = min(max(start_y / max(fair, 1e-9), min_sell), _MAX_INPUT)
             buy = _searched_candidate(0, start_y, min_buy, fair, rx, ry, sub_fees[0], min_profit)
             sell = _searched_candidate(1, start_x, min_sell, fair, rx, ry, sub_fees[1], min_profit)

@@ -9,11 +9,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from arena.amm.arena_kernels import warm_up as warm_up_arena
 from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
+from arena.amm.kernels import warm_up
 from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
-from arena.amm.arena_kernels import warm_up as warm_up_arena
-from arena.amm.kernels import warm_up
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
 from arena.amm.trace import Trace
 from arena.hookspecs import StrategyHooks, hookimpl
@@ -67,7 +67,10 @@ def _results(params: list[MarketParams], pools: list[_PoolRows]) -> pd.DataFrame
 
 
 def _prop_amm(
-    strategies: Sequence[StrategySource], config: PropAmmConfig, seeds: Sequence[int], trace: bool = False
+    strategies: Sequence[StrategySource],
+    config: PropAmmConfig,
+    seeds: Sequence[int],
+    trace: bool = False,
 ) -> SimulationOutput:
     (strategy,) = strategies
     recorder = Trace() if trace else None
@@ -75,16 +78,26 @@ def _prop_amm(
     own, normalizer = result.strategy, result.normalizer
     pools = [
         _PoolRows(
-            strategy.label, STRATEGY_ROLE, own.total, own.arb, own.retail,
-            result.errors.counts, result.errors.first,
+            strategy.label,
+            STRATEGY_ROLE,
+            own.total,
+            own.arb,
+            own.retail,
+            result.errors.counts,
+            result.errors.first,
         ),
-        _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail),
+        _PoolRows(
+            NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail
+        ),
     ]
     return _output(result.params, pools, recorder)
 
 
 def _arena(
-    strategies: Sequence[StrategySource], config: ArenaConfig, seeds: Sequence[int], trace: bool = False
+    strategies: Sequence[StrategySource],
+    config: ArenaConfig,
+    seeds: Sequence[int],
+    trace: bool = False,
 ) -> SimulationOutput:
     recorder = Trace() if trace else None
     result = simulate_arena([StrategyProgram(s) for s in strategies], list(seeds), config, recorder)
@@ -104,7 +117,13 @@ def _arena(
     ]
     n = len(labels)
     pools.append(
-        _PoolRows(NORMALIZER_LABEL, BASELINE_ROLE, result.edge[:, n], result.arb_edge[:, n], result.retail_edge[:, n])
+        _PoolRows(
+            NORMALIZER_LABEL,
+            BASELINE_ROLE,
+            result.edge[:, n],
+            result.arb_edge[:, n],
+            result.retail_edge[:, n],
+        )
     )
     output = _output(result.params, pools, recorder)
     epochs = result.epochs.copy()
@@ -113,7 +132,9 @@ def _arena(
     return output
 
 
-def _output(params: list[MarketParams], pools: list[_PoolRows], recorder: Trace | None) -> SimulationOutput:
+def _output(
+    params: list[MarketParams], pools: list[_PoolRows], recorder: Trace | None
+) -> SimulationOutput:
     output = SimulationOutput(_results(params, pools))
     if recorder is not None:
         output.tables["trace"] = recorder.table([p.label for p in pools], [p.role for p in pools])

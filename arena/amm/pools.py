@@ -180,7 +180,12 @@ class PoolBatch:
         return out
 
     def after_swap(
-        self, side: int, amount: FloatArray, out: FloatArray, traded: BoolArray, payload: PayloadFactory
+        self,
+        side: int,
+        amount: FloatArray,
+        out: FloatArray,
+        traded: BoolArray,
+        payload: PayloadFactory,
     ) -> None:
         """Run ``after_swap`` for the trades in ``traded`` (reserves are the current ones)."""
         if not self.has_after_swap or not traded.any():
@@ -247,7 +252,7 @@ class ClosedFormPools(PoolBatch):
 
     def fee_fraction(self, side: int) -> FloatArray:
         """Current fee on ``side`` as a fraction (0.003 = 30 bps)."""
-        return self.fees[side] / FEE_SCALE  # type: ignore[no-any-return]
+        return self.fees[side] / FEE_SCALE
 
     def _quote_nano(
         self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]

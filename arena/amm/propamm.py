@@ -112,26 +112,46 @@ def _normalizer_gamma(params: list[MarketParams]) -> FloatArray:
 
 
 def _simulate_compiled(
-    submission: ClosedFormPools, normalizer: ClosedFormPools, params: list[MarketParams], config: PropAmmConfig
+    submission: ClosedFormPools,
+    normalizer: ClosedFormPools,
+    params: list[MarketParams],
+    config: PropAmmConfig,
 ) -> PropAmmResult:
     """Both pools are constant product and nothing reacts to trades: run compiled."""
     size = len(params)
-    reserves = np.stack([submission.reserve_x, submission.reserve_y, normalizer.reserve_x, normalizer.reserve_y], axis=1)
+    reserves = np.stack(
+        [submission.reserve_x, submission.reserve_y, normalizer.reserve_x, normalizer.reserve_y],
+        axis=1,
+    )
     fees = np.ascontiguousarray(np.concatenate([submission.fees, normalizer.fees]).T)
     edges = np.zeros((size, 6))
     gamma = _normalizer_gamma(params)
     for block in input_blocks(params, config.steps, config.initial_price):
         prop_amm_block(
-            block.prices, block.arb_start, block.order_counts, block.order_sizes, block.order_is_buy,
-            reserves, fees, gamma, config.min_arb_profit, edges,
+            block.prices,
+            block.arb_start,
+            block.order_counts,
+            block.order_sizes,
+            block.order_is_buy,
+            reserves,
+            fees,
+            gamma,
+            config.min_arb_profit,
+            edges,
         )
     books = [EdgeBook(size), EdgeBook(size)]
     for book, first in zip(books, (0, 3), strict=True):
-        book.total[:], book.arb[:], book.retail[:] = edges[:, first], edges[:, first + 1], edges[:, first + 2]
+        book.total[:], book.arb[:], book.retail[:] = (
+            edges[:, first],
+            edges[:, first + 1],
+            edges[:, first + 2],
+        )
     return PropAmmResult(params, books[0], books[1], submission.errors, calls=0)
 
 
-def normalizer_pools(params: list[MarketParams], initial_x: float, initial_y: float) -> ClosedFormPools:
+def normalizer_pools(
+    params: list[MarketParams], initial_x: float, initial_y: float
+) -> ClosedFormPools:
     """The normalizer of each simulation: constant product with its sampled fee and liquidity."""
     liquidity = np.array([p.norm_liquidity_mult for p in params])
     instances = [PoolInstance(storage=Storage()) for _ in params]
@@ -180,7 +200,9 @@ class _Engine:
         if not active.any():
             return
 
-        def quote(in_sub: FloatArray, in_norm: FloatArray, mask: BoolArray) -> tuple[FloatArray, FloatArray]:
+        def quote(
+            in_sub: FloatArray, in_norm: FloatArray, mask: BoolArray
+        ) -> tuple[FloatArray, FloatArray]:
             return (
                 self.sub.quote(side, in_sub, mask & (in_sub > ROUTER_MIN_TRADE)),
                 self.norm.quote(side, in_norm, mask & (in_norm > ROUTER_MIN_TRADE)),

@@ -45,7 +45,17 @@ __all__ = [
 
 #: Inputs at which a compute_swap pool is first quoted, as fractions of the order.
 SAMPLE_FRACTIONS: Final = (
-    1 / 256, 1 / 64, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 5 / 8, 3 / 4, 7 / 8, 1.0,
+    1 / 256,
+    1 / 64,
+    1 / 16,
+    1 / 8,
+    1 / 4,
+    3 / 8,
+    1 / 2,
+    5 / 8,
+    3 / 4,
+    7 / 8,
+    1.0,
 )
 #: Refinement: rounds of extra quotes inside the sample interval around each pool's share.
 REFINE_ROUNDS: Final = 3
@@ -158,8 +168,8 @@ def route_sampled(
     Those pools are quoted at :data:`SAMPLE_FRACTIONS` of the order, the split is solved on
     their concave hulls, then :data:`REFINE_ROUNDS` times each pool that receives flow is
     quoted at :data:`REFINE_POINTS` more inputs inside the sample interval around its share
-    and the split is solved again: at most 29 quotes per pool and order. (Measured on random concave curves with capacity kinks: within 2e-4 of a
-    brute-force optimum.)
+    and the split is solved again: at most 29 quotes per pool and order. (Measured on random
+    concave curves with capacity kinks: within 2e-4 of a brute-force optimum.)
 
     :param quote: ``quote(inputs)`` with ``inputs`` of shape (S, len(sampled), K) returns
         the outputs of those pools at those inputs; NaN inputs are not to be quoted.
@@ -167,14 +177,17 @@ def route_sampled(
     """
     size = gamma.shape[0]
     inputs = np.broadcast_to(
-        total[:, None, None] * np.array(SAMPLE_FRACTIONS), (size, len(sampled), len(SAMPLE_FRACTIONS))
+        total[:, None, None] * np.array(SAMPLE_FRACTIONS),
+        (size, len(sampled), len(SAMPLE_FRACTIONS)),
     )
     outputs = quote(np.ascontiguousarray(inputs))
     for round_ in range(REFINE_ROUNDS + 1):
         order = np.argsort(inputs, axis=-1, kind="stable")
         inputs = np.take_along_axis(inputs, order, axis=-1)
         outputs = np.take_along_axis(outputs, order, axis=-1)
-        allocation = route(total, gamma, r_in, r_out, usable, sampled, concave_hull(inputs, outputs))
+        allocation = route(
+            total, gamma, r_in, r_out, usable, sampled, concave_hull(inputs, outputs)
+        )
         share = allocation[:, sampled]
         done = share <= 0.0  # pools that receive nothing need no finer model
         if round_ == REFINE_ROUNDS or done.all():
@@ -197,7 +210,7 @@ def _refinement_points(inputs: FloatArray, share: FloatArray) -> FloatArray:
     The interval runs from the last sample below the share to the first sample above it
     (a share on a sample point uses both neighbours), with 0 as the first sample.
     """
-    grid = np.concatenate([np.zeros(inputs.shape[:-1] + (1,)), inputs], axis=-1)
+    grid = np.concatenate([np.zeros((*inputs.shape[:-1], 1)), inputs], axis=-1)
     tol = 1e-12 * np.maximum(grid[..., -1:], 1.0)
     below = np.where(grid < share[..., None] - tol, grid, -np.inf).max(axis=-1)
     below = np.where(np.isfinite(below), below, 0.0)
@@ -205,5 +218,3 @@ def _refinement_points(inputs: FloatArray, share: FloatArray) -> FloatArray:
     above = np.where(np.isfinite(above), above, grid[..., -1])
     steps = np.arange(1, REFINE_POINTS + 1) / (REFINE_POINTS + 1)
     return below[..., None] + (above - below)[..., None] * steps
-
-

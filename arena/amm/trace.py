@@ -25,7 +25,10 @@ class Trace:
         self._rows.append((step, float(fair[0]), edge[0].copy(), spot[0].copy()))
 
     def table(self, labels: list[str], roles: list[str]) -> pd.DataFrame:
-        """One row per step and pool: ``step, pool, strategy, role, cumulative_edge, spot, fair``."""
+        """One row per step and pool.
+
+        Columns: ``step, pool, strategy, role, cumulative_edge, spot, fair``.
+        """
         pools = len(labels)
         steps = np.array([row[0] for row in self._rows])
         return pd.DataFrame(
@@ -34,7 +37,9 @@ class Trace:
                 "pool": np.tile(np.arange(pools), len(steps)),
                 "strategy": np.tile(np.array(labels, dtype=object), len(steps)),
                 "role": np.tile(np.array(roles, dtype=object), len(steps)),
-                "cumulative_edge": np.concatenate([row[2] for row in self._rows]) if self._rows else [],
+                "cumulative_edge": np.concatenate([row[2] for row in self._rows])
+                if self._rows
+                else [],
                 "spot": np.concatenate([row[3] for row in self._rows]) if self._rows else [],
                 "fair": np.repeat([row[1] for row in self._rows], pools),
             }

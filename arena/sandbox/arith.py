@@ -73,9 +73,18 @@ def guarded_mul(left: Any, right: Any) -> Any:
 
 
 _INPLACE: Final[dict[str, Callable[[Any, Any], Any]]] = {
-    "+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv,
-    "//=": operator.floordiv, "%=": operator.mod, "**=": guarded_pow, "<<=": guarded_lshift,
-    ">>=": operator.rshift, "&=": operator.and_, "|=": operator.or_, "^=": operator.xor,
+    "+=": operator.add,
+    "-=": operator.sub,
+    "*=": operator.mul,
+    "/=": operator.truediv,
+    "//=": operator.floordiv,
+    "%=": operator.mod,
+    "**=": guarded_pow,
+    "<<=": guarded_lshift,
+    ">>=": operator.rshift,
+    "&=": operator.and_,
+    "|=": operator.or_,
+    "^=": operator.xor,
 }
 
 
@@ -84,6 +93,4 @@ def guarded_inplacevar(op: str, target: Any, value: Any) -> Any:
     if type(target) in _NUMBERS and type(value) in _NUMBERS and op in _INPLACE:
         return _INPLACE[op](target, value)
     plain = op[:-1]
-    raise TypeError(
-        f"'{op}' works on numbers only in strategies; write x = x {plain} y instead"
-    )
+    raise TypeError(f"'{op}' works on numbers only in strategies; write x = x {plain} y instead")

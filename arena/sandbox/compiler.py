@@ -134,7 +134,9 @@ def compile_strategy(source: str, filename: str) -> CompiledStrategy:
         return _compile(source, filename)
     except (RecursionError, MemoryError):  # Python's parser and compiler recurse per level
         raise RestrictionError(
-            "the code is nested too deeply to compile", filename, None,
+            "the code is nested too deeply to compile",
+            filename,
+            None,
             "split long expressions and deep nesting into several statements",
         ) from None
 

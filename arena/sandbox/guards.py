@@ -42,19 +42,41 @@ _ATTRIBUTES: dict[type, frozenset[str]] = {
     int: frozenset({"bit_length", "real", "imag", "numerator", "denominator"}),
     bool: frozenset(),
     float: frozenset({"is_integer", "real", "imag"}),
-    str: frozenset({
-        "startswith", "endswith", "lower", "upper", "strip", "lstrip", "rstrip", "split",
-        "find", "count", "isdigit", "isalpha", "isspace",
-    }),
-    list: frozenset({"append", "pop", "insert", "remove", "index", "count", "sort", "reverse",
-                     "copy", "clear"}),
+    str: frozenset(
+        {
+            "startswith",
+            "endswith",
+            "lower",
+            "upper",
+            "strip",
+            "lstrip",
+            "rstrip",
+            "split",
+            "find",
+            "count",
+            "isdigit",
+            "isalpha",
+            "isspace",
+        }
+    ),
+    list: frozenset(
+        {"append", "pop", "insert", "remove", "index", "count", "sort", "reverse", "copy", "clear"}
+    ),
     dict: frozenset({"get", "keys", "values", "items", "pop", "setdefault", "copy", "clear"}),
     tuple: frozenset({"count", "index"}),
     MappingProxyType: frozenset({"get", "keys", "values", "items"}),
     FrozenNamespace: MATH.names,
 }
 _SUBSCRIPTABLE: set[type] = {
-    list, tuple, dict, str, bytes, range, MappingProxyType, Storage, Slots,
+    list,
+    tuple,
+    dict,
+    str,
+    bytes,
+    range,
+    MappingProxyType,
+    Storage,
+    Slots,
 }
 _WRITABLE: Final = frozenset({list, dict, Storage, Slots})
 

@@ -50,9 +50,12 @@ _PAIRWISE: Final = {"min": "_min2_", "max": "_max2_"}
 # Fixes for refusals, matched against the message (RestrictedPython's own included).
 _HINTS: Final = (
     ("import", _PROVIDED_HINT),
-    ("starts with \"_\"", 'rename it without the leading "_" (such names are arena\'s)'),
-    ("global", "functions cannot change module variables; keep state in storage "
-               "(storage.u64[i] = ... in after_swap)"),
+    ('starts with "_"', 'rename it without the leading "_" (such names are arena\'s)'),
+    (
+        "global",
+        "functions cannot change module variables; keep state in storage "
+        "(storage.u64[i] = ... in after_swap)",
+    ),
     ("Nonlocal", "keep state in storage, or return values from inner functions"),
     ("except", "write `except Exception:` or name the errors you expect"),
     ("finally block", "return after the try statement instead"),
@@ -108,8 +111,11 @@ class ArenaPolicy(RestrictingNodeTransformer):
     def visit_Import(self, node: ast.Import) -> Any:
         names = [alias.name for alias in node.names]
         if names == ["math"]:
-            self.error(node, "imports are not available in strategies: math is already there, "
-                             "delete `import math`")
+            self.error(
+                node,
+                "imports are not available in strategies: math is already there, "
+                "delete `import math`",
+            )
         else:
             listed = ", ".join(names)
             self.error(node, f"imports are not available in strategies (import {listed})")
@@ -147,18 +153,27 @@ class ArenaPolicy(RestrictingNodeTransformer):
         caught = node.type
         names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
         if caught is None:
-            self.error(node, "a bare `except:` is not allowed: it would also catch arena's "
-                             "stop when the work budget runs out")
+            self.error(
+                node,
+                "a bare `except:` is not allowed: it would also catch arena's "
+                "stop when the work budget runs out",
+            )
         elif any(isinstance(n, ast.Name) and n.id in _SWALLOWING for n in names):
-            self.error(node, "`except BaseException` is not allowed: it would also catch "
-                             "arena's stop when the work budget runs out")
+            self.error(
+                node,
+                "`except BaseException` is not allowed: it would also catch "
+                "arena's stop when the work budget runs out",
+            )
         return super().visit_ExceptHandler(node)
 
     def visit_Try(self, node: ast.Try) -> Any:
         for escape in _finally_escapes(node.finalbody):
             keyword = type(escape).__name__.lower()
-            self.error(escape, f"`{keyword}` inside a finally block is not allowed: it would "
-                               "swallow arena's stop when the work budget runs out")
+            self.error(
+                escape,
+                f"`{keyword}` inside a finally block is not allowed: it would "
+                "swallow arena's stop when the work budget runs out",
+            )
         return super().visit_Try(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
@@ -204,7 +219,8 @@ class ArenaPolicy(RestrictingNodeTransformer):
         units = 1 + price([node.body])
         node = cast(ast.Lambda, super().visit_Lambda(node))
         entered = ast.IfExp(
-            test=_call("_tick_", [ast.Constant(units)], node), body=node.body,
+            test=_call("_tick_", [ast.Constant(units)], node),
+            body=node.body,
             orelse=ast.Constant(None),
         )
         node.body = ast.fix_missing_locations(ast.copy_location(entered, node.body))
@@ -284,8 +300,9 @@ def _finally_escapes(body: list[ast.stmt]) -> list[ast.stmt]:
         node, in_loop = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.Lambda):
             continue  # its returns leave the inner function, not the finally block
-        if isinstance(node, ast.Return) or (isinstance(node, ast.Break | ast.Continue)
-                                             and not in_loop):
+        if isinstance(node, ast.Return) or (
+            isinstance(node, ast.Break | ast.Continue) and not in_loop
+        ):
             found.append(node)
         loop = isinstance(node, ast.For | ast.While)
         pending += [(child, in_loop or loop) for child in ast.iter_child_nodes(node)]

@@ -131,8 +131,16 @@ class _Worker:
         }
         prefix = network_isolation() if limits.isolate_network else ()
         self.process = subprocess.Popen(
-            [*prefix, sys.executable, "-s", "-P", "-B", "-m", "arena.sandbox.worker",
-             json.dumps(config)],
+            [
+                *prefix,
+                sys.executable,
+                "-s",
+                "-P",
+                "-B",
+                "-m",
+                "arena.sandbox.worker",
+                json.dumps(config),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

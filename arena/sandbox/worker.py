@@ -1,5 +1,4 @@
 # Imports inside functions are deliberate: limits come first, before anything is imported.
-# ruff: noqa: PLC0415
 """Entry point of an isolated worker process: ``python -s -P -B -m arena.sandbox.worker CONFIG``.
 
 Resource limits are applied before anything else is imported or any task is read. The worker

@@ -29,14 +29,18 @@ def best_remaining_profit(pool, fair):
 
 
 def cp_pool(reserve_x, spot, fee_bps):
-    pool = ClosedFormPools([PoolInstance(Storage())], np.array([reserve_x]), np.array([reserve_x * spot]))
+    pool = ClosedFormPools(
+        [PoolInstance(Storage())], np.array([reserve_x]), np.array([reserve_x * spot])
+    )
     pool.fees[:] = bps_to_fee(fee_bps)
     return pool
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.floats(20.0, 500.0), prices, st.floats(0.0, 100.0), st.floats(0.7, 1.3))
-def test_closed_form_arbitrage_leaves_nothing_above_the_floor(reserve_x, spot, fee_bps, move) -> None:
+def test_closed_form_arbitrage_leaves_nothing_above_the_floor(
+    reserve_x, spot, fee_bps, move
+) -> None:
     pool = cp_pool(reserve_x, spot, fee_bps)
     fair = np.array([spot * move])
     gamma = 1.0 - pool.fees / FEE_SCALE
@@ -90,7 +94,11 @@ def test_golden_section_moves_toward_the_maximum() -> None:
     """The public engine's golden section converged away from the maximum (defect B2)."""
     for peak in (3.0, 7.0):
         best, _ = golden_section_max(
-            np.array([0.0]), np.array([10.0]), lambda x, m: -((x - peak) ** 2), np.array([True]),
-            max_iters=60, rel_tol=1e-9,
+            np.array([0.0]),
+            np.array([10.0]),
+            lambda x, m, peak=peak: -((x - peak) ** 2),
+            np.array([True]),
+            max_iters=60,
+            rel_tol=1e-9,
         )
         assert abs(best[0] - peak) < 1e-6

@@ -2,6 +2,7 @@
 engine's defects (shared/reference/multi-strategy-engine.md §6)."""
 
 import math
+
 import numpy as np
 import pytest
 
@@ -73,8 +74,12 @@ def test_the_cheaper_pool_gets_more_of_each_order() -> None:
     """Routing follows fees, not reserves (the public engine split pro rata, B4)."""
     cheap, dear = RecordingProgram(10), RecordingProgram(90)
     run([cheap, dear], sims=2, steps=400)
-    share = {name: np.mean([p.flow_captured for s in range(2) for p in swaps(program, s) if p.flow_captured > 0])
-             for name, program in (("cheap", cheap), ("dear", dear))}
+    share = {
+        name: np.mean(
+            [p.flow_captured for s in range(2) for p in swaps(program, s) if p.flow_captured > 0]
+        )
+        for name, program in (("cheap", cheap), ("dear", dear))
+    }
     assert share["cheap"] > 2 * share["dear"]
 
 
@@ -104,11 +109,16 @@ def test_rebalancing_keeps_each_spot_and_the_total_value_at_fair() -> None:
     run(programs, sims=1, steps=100, epoch_len=100)
     # The last trade of each pool before the boundary gives its spot; the boundary payload
     # gives its new reserves.
-    spots, values = [], []
+    spots = []
     for program in programs:
         last_swap = swaps(program, 0)[-1]
         boundary = epochs(program, 0)[0]
-        spots.append((last_swap.reserve_y / last_swap.reserve_x, boundary.new_reserve_y / boundary.new_reserve_x))
+        spots.append(
+            (
+                last_swap.reserve_y / last_swap.reserve_x,
+                boundary.new_reserve_y / boundary.new_reserve_x,
+            )
+        )
     for before, after in spots:
         assert math.isclose(before, after, rel_tol=1e-6)
 

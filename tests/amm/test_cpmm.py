@@ -23,7 +23,9 @@ reserves = st.one_of(st.integers(0, 10**6), st.integers(10**9, 10**16), u64)
 
 
 @settings(max_examples=400)
-@given(st.lists(st.tuples(u64, reserves, reserves, st.integers(0, 10_000)), min_size=1, max_size=40))
+@given(
+    st.lists(st.tuples(u64, reserves, reserves, st.integers(0, 10_000)), min_size=1, max_size=40)
+)
 def test_cp_output_equals_reference_formula(cases) -> None:
     amount, rin, rout, fee = (np.array(c, dtype=np.uint64) for c in zip(*cases, strict=True))
     fees = np.array([bps_to_fee(int(f)) for f in fee], dtype=np.uint64)

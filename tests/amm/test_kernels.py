@@ -53,7 +53,9 @@ def test_compiled_engine_equals_the_array_engine(compiled, scripted) -> None:
     assert slow.calls > 0 and fast.calls == 0  # really two different paths
     for name in ("total", "arb", "retail"):
         np.testing.assert_array_equal(getattr(fast.strategy, name), getattr(slow.strategy, name))
-        np.testing.assert_array_equal(getattr(fast.normalizer, name), getattr(slow.normalizer, name))
+        np.testing.assert_array_equal(
+            getattr(fast.normalizer, name), getattr(slow.normalizer, name)
+        )
     assert np.abs(fast.strategy.total).sum() > 0  # something traded
 
 
@@ -62,6 +64,8 @@ def test_compiled_engine_equals_the_array_engine_at_full_length() -> None:
     seeds = list(range(12))
     config = PropAmmConfig(steps=10_000)
     fast = simulate_prop_amm(StrategyProgram(load_strategy("starter")), seeds, config)
-    slow = simulate_prop_amm(StrategyProgram(load_strategy("submissions/starter_compute_swap.py")), seeds, config)
+    slow = simulate_prop_amm(
+        StrategyProgram(load_strategy("submissions/starter_compute_swap.py")), seeds, config
+    )
     np.testing.assert_array_equal(fast.strategy.total, slow.strategy.total)
     np.testing.assert_array_equal(fast.normalizer.total, slow.normalizer.total)

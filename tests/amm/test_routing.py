@@ -67,12 +67,16 @@ def test_constant_product_routing_matches_brute_force(pools, total, buy) -> None
     assert got >= brute_force_3(total, curves) * (1 - 1e-9)
 
 
-curve = st.tuples(st.floats(0.005, 0.02), st.floats(1e-7, 1e-4), st.floats(1.2, 2.5), st.floats(50.0, 5000.0))
+curve = st.tuples(
+    st.floats(0.005, 0.02), st.floats(1e-7, 1e-4), st.floats(1.2, 2.5), st.floats(50.0, 5000.0)
+)
 
 
 @settings(max_examples=25, deadline=None)
 @given(curve, pool_cp, curve, orders)
-def test_mixed_routing_is_within_0_1_percent_of_brute_force(sampled_a, cp_pool, sampled_b, total) -> None:
+def test_mixed_routing_is_within_0_1_percent_of_brute_force(
+    sampled_a, cp_pool, sampled_b, total
+) -> None:
     """Two compute_swap-like pools (seen only through samples) and one constant-product pool."""
     fee, x_reserve, price = cp_pool
     gamma = np.array([[0.0, 1 - fee, 0.0]])
@@ -82,12 +86,18 @@ def test_mixed_routing_is_within_0_1_percent_of_brute_force(sampled_a, cp_pool, 
 
     def quote(inputs):
         quotes.append(inputs.shape[-1])
-        return np.stack([power_out(inputs[:, 0], *sampled_a), power_out(inputs[:, 1], *sampled_b)], axis=1)
+        return np.stack(
+            [power_out(inputs[:, 0], *sampled_a), power_out(inputs[:, 1], *sampled_b)], axis=1
+        )
 
     usable = np.ones((1, 3), dtype=bool)
     x = route_sampled(np.array([total]), gamma, r_in, r_out, usable, [0, 2], quote)[0]
     assert sum(quotes) <= 29
-    got = power_out(x[0], *sampled_a) + cp_out(x[1], gamma[0, 1], r_in[0, 1], r_out[0, 1]) + power_out(x[2], *sampled_b)
+    got = (
+        power_out(x[0], *sampled_a)
+        + cp_out(x[1], gamma[0, 1], r_in[0, 1], r_out[0, 1])
+        + power_out(x[2], *sampled_b)
+    )
     curves = [
         lambda v: power_out(v, *sampled_a),
         lambda v: cp_out(v, gamma[0, 1], r_in[0, 1], r_out[0, 1]),

@@ -21,7 +21,7 @@ HOSTILE = Path(__file__).parent / "hostile"
 HONEST = Path(__file__).parent / "honest_cp.py"
 
 IMPORTS = "imports are not available in strategies"
-UNDERSCORE = "starts with \"_\""
+UNDERSCORE = 'starts with "_"'
 BUDGET = "work budget exceeded"
 READ_ONLY = "module-level lists and dicts are read-only"
 BAD_RETURN = "it must return an int in 0..2**64-1"
@@ -89,15 +89,18 @@ OUTCOMES: dict[str, Outcome] = {
     # storage and payload misuse
     "write_storage_in_compute_swap": Outcome("call", "storage is read-only in compute_swap"),
     "storage_restore_bypass": Outcome("call", "'Storage' object has no attribute 'restore'"),
-    "storage_slot_out_of_range": Outcome("call", "slot index must be an int in 0..127",
-                                         "after_swap"),
-    "storage_byte_out_of_range": Outcome("call", "byte index must be an int in 0..1023",
-                                         "after_swap"),
+    "storage_slot_out_of_range": Outcome(
+        "call", "slot index must be an int in 0..127", "after_swap"
+    ),
+    "storage_byte_out_of_range": Outcome(
+        "call", "byte index must be an int in 0..1023", "after_swap"
+    ),
     "storage_wrong_type": Outcome("call", "storage.u64 holds integers, not float", "after_swap"),
     "write_payload_item": Outcome("call", "records are read-only", "after_swap"),
     "write_payload_attribute": Outcome("load", "attributes cannot be assigned"),
-    "after_swap_rolls_back": Outcome("call", "ValueError: after writing", "after_swap",
-                                     same_as_honest=True),
+    "after_swap_rolls_back": Outcome(
+        "call", "ValueError: after writing", "after_swap", same_as_honest=True
+    ),
     # exceptions of every kind, wrong return values
     "raises_value_error": Outcome("call", "ValueError: no quote today"),
     "zero_division": Outcome("call", "ZeroDivisionError"),

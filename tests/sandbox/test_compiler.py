@@ -62,8 +62,9 @@ def test_refusals_name_the_line_and_suggest_a_fix(body: str, message: str, line:
     assert refused.value.hint
 
 
-@pytest.mark.parametrize("expression", ["+".join(["1"] * 30_000), "-" * 30_000 + "1",
-                                        "not " * 5_000 + "1"])
+@pytest.mark.parametrize(
+    "expression", ["+".join(["1"] * 30_000), "-" * 30_000 + "1", "not " * 5_000 + "1"]
+)
 def test_code_nested_too_deep_is_refused_not_crashed_on(expression: str) -> None:
     # Python's parser and compiler recurse once per level: the parent must survive it.
     with pytest.raises(RestrictionError, match="nested too deeply to compile"):
@@ -71,8 +72,10 @@ def test_code_nested_too_deep_is_refused_not_crashed_on(expression: str) -> None
 
 
 def test_names_defined_anywhere_in_the_module_are_not_undefined() -> None:
-    body = "def f():\n    return g() + LATER + max(1, 2) + math.floor(1.5)\n\n" \
-           "def g():\n    return [v for v in range(2)][1]\n\nLATER = 3\n"
+    body = (
+        "def f():\n    return g() + LATER + max(1, 2) + math.floor(1.5)\n\n"
+        "def g():\n    return [v for v in range(2)][1]\n\nLATER = 3\n"
+    )
     assert call(body)[0] == 1 + 3 + 2 + 1
 
 

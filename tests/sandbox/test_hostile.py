@@ -100,7 +100,8 @@ def test_a_run_full_of_hostile_strategies_is_contained() -> None:
     honest_edges = alone[alone["role"] == "strategy"]["edge"].to_numpy()
     pd.testing.assert_frame_equal(
         rows["Honest CP"].reset_index(drop=True),
-        alone[alone["role"] == "strategy"].assign(match=rows["Honest CP"]["match"].iloc[0])
+        alone[alone["role"] == "strategy"]
+        .assign(match=rows["Honest CP"]["match"].iloc[0])
         .reset_index(drop=True),
         check_like=True,
     )

@@ -47,7 +47,11 @@ def test_workers_start_bare_and_limited() -> None:
         pool.shutdown()
     first = facts[0]
     assert set(first["environment"]) <= {
-        "PYTHONHASHSEED", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LC_CTYPE"
+        "PYTHONHASHSEED",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "LC_CTYPE",
     }
     for fd, target in first["descriptors"].items():
         # stdin/stdout/stderr pipes and the owner note (an unnamed temporary file) only
@@ -61,8 +65,15 @@ def test_workers_start_bare_and_limited() -> None:
         assert first["network"] == "Network is unreachable"
 
 
-def runaway_run(tmp_path: Path, limits: Limits, specs_extra: list[str], ruleset: str = "prop-amm",
-                pool_workers: int = 1, simulations: int = 2, batch_size: int | None = 1):
+def runaway_run(
+    tmp_path: Path,
+    limits: Limits,
+    specs_extra: list[str],
+    ruleset: str = "prop-amm",
+    pool_workers: int = 1,
+    simulations: int = 2,
+    batch_size: int | None = 1,
+):
     specs = [strategy_file(tmp_path, RUNAWAY), *specs_extra]
     config = PropAmmConfig(steps=5) if ruleset == "prop-amm" else ArenaConfig(steps=5, epoch_len=5)
     plan = RunPlan("amm", ruleset, config, tuple(load_strategies(specs)), SeedSchedule(simulations))
@@ -101,9 +112,13 @@ def test_the_culprit_is_found_among_strategies_sharing_a_batch(tmp_path: Path) -
 
 def test_the_stop_policy_refuses_everything_after_a_death(tmp_path: Path) -> None:
     pool = SandboxPool(1, Limits(budget=UNBOUNDED, wall_seconds=1.0), on_death="stop")
-    plan = RunPlan("amm", "prop-amm", PropAmmConfig(steps=5),
-                   tuple(load_strategies([strategy_file(tmp_path, RUNAWAY), str(HONEST)])),
-                   SeedSchedule(1))
+    plan = RunPlan(
+        "amm",
+        "prop-amm",
+        PropAmmConfig(steps=5),
+        tuple(load_strategies([strategy_file(tmp_path, RUNAWAY), str(HONEST)])),
+        SeedSchedule(1),
+    )
     tasks = plan_tasks(plan, 1)
     futures = [pool.submit(run_task, task) for task in tasks]
     try:
@@ -140,8 +155,13 @@ def test_a_worker_stuck_in_one_long_operation_is_killed_and_the_last_strategy_na
         "    return 0\n"
     )
     limits = Limits(budget=UNBOUNDED, wall_seconds=3.0, grace_seconds=0.2)
-    plan = RunPlan("amm", "prop-amm", PropAmmConfig(steps=5),
-                   tuple(load_strategies([strategy_file(tmp_path, squaring)])), SeedSchedule(1))
+    plan = RunPlan(
+        "amm",
+        "prop-amm",
+        PropAmmConfig(steps=5),
+        tuple(load_strategies([strategy_file(tmp_path, squaring)])),
+        SeedSchedule(1),
+    )
     executor = SandboxExecutor(1, limits)
     try:
         result = run(plan, executor)
