@@ -404,6 +404,9 @@ def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> N
     table.add_column(f"vs Normalizer ± {level} CI", justify="right")
     if "capital_share" in summary.columns:
         table.add_column("Final cap %", justify="right")
+    costly = "units_per_call" in summary.columns
+    if costly:
+        table.add_column("Units/call", justify="right")
     table.add_column("Errors", justify="right")
     rank = 0
     for row in summary.to_dict(orient="records"):
@@ -426,6 +429,8 @@ def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> N
         if "capital_share" in summary.columns:
             share = row.get("capital_share", math.nan)
             cells.append(_fmt(100 * share, 1) if is_strategy else "")
+        if costly:
+            cells.append(_fmt(row.get("units_per_call", math.nan), 0))
         cells.append(str(row["errors"]) if row["errors"] else "")
         table.add_row(*cells)
     console.print(table)
@@ -435,7 +440,7 @@ def _print_summary(plan: RunPlan, result: RunResult, summary: pd.DataFrame) -> N
     console.print(
         f"{sims} simulations"
         + (f" × {steps} steps" if steps else "")
-        + f", seeds {plan.schedule.start} + i·{plan.schedule.stride}"
+        + f", {plan.schedule.describe()}"
         + f" · {result.seconds:.2f} s wall ({per_sim:.1f} ms per simulation)",
         highlight=False,
     )

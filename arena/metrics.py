@@ -47,8 +47,9 @@ def summarize(results: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
     """One row per strategy, ranked by mean edge, plus the baseline pool's row.
 
     Columns: ``strategy, role, simulations, mean_edge, ci_low, ci_high, std, sharpe,
-    baseline_edge, vs_baseline, vs_ci_low, vs_ci_high, errors``, and ``capital_share`` when the
-    ruleset reports final capital shares.
+    baseline_edge, vs_baseline, vs_ci_low, vs_ci_high, errors``, ``capital_share`` when the
+    ruleset reports final capital shares, and ``units_per_call`` (the work budget a strategy's
+    hook calls used on average) when its code ran.
     """
     if results.empty:
         return pd.DataFrame()
@@ -78,6 +79,8 @@ def summarize(results: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
             )
         if "capital_share" in group.columns:
             row["capital_share"] = float(group["capital_share"].mean())
+        if "calls" in group.columns and group["calls"].sum() > 0:
+            row["units_per_call"] = float(group["units"].sum() / group["calls"].sum())
         rows.append(row)
     table = pd.DataFrame(rows)
     is_strategy = table["role"] == STRATEGY_ROLE

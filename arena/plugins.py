@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_SOURCE_BYTES",
+    "HookBinding",
     "StrategyManager",
     "StrategySource",
     "bind_hooks",
@@ -55,6 +56,7 @@ __all__ = [
     "load_strategy",
     "markets",
     "prepare_markets",
+    "validate_hooks",
 ]
 
 #: Strategy files larger than this are refused before anything else is done with them.
@@ -119,6 +121,25 @@ def hook_names(hooks: type) -> frozenset[str]:
     )
 
 
+@dataclass(frozen=True)
+class HookBinding:
+    """A validated strategy's hooks: which it defines, with which arguments.
+
+    Binding needs pluggy's validation only once per strategy; every simulation's fresh
+    namespace is then bound by name with :meth:`bind`.
+    """
+
+    #: hook -> (the implementation's argument names, the spec's argument names)
+    signatures: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+
+    def bind(self, namespace: Mapping[str, Any]) -> dict[str, Callable[..., Any]]:
+        """The namespace's hooks as callables taking the spec's arguments in its order."""
+        return {
+            hook: _positional(namespace[hook], argnames, spec_args)
+            for hook, argnames, spec_args in self.signatures
+        }
+
+
 def bind_hooks(
     namespace: Mapping[str, Any], filename: str, hooks: type = StrategyHooks
 ) -> dict[str, Callable[..., Any]]:
@@ -129,6 +150,13 @@ def bind_hooks(
 
     :raises StrategyLoadError: for unknown or defaulted arguments and misspelled hook names.
     """
+    return validate_hooks(namespace, filename, hooks).bind(namespace)
+
+
+def validate_hooks(
+    namespace: Mapping[str, Any], filename: str, hooks: type = StrategyHooks
+) -> HookBinding:
+    """Check a strategy's hooks with pluggy (see :func:`bind_hooks`)."""
     names = hook_names(hooks)
     _reject_misspelled_hooks(namespace, names, filename)
     plugin = SimpleNamespace(**{n: namespace[n] for n in names if callable(namespace.get(n))})
@@ -146,13 +174,12 @@ def bind_hooks(
         manager.register(plugin, name=filename)
     except pluggy.PluginValidationError as error:
         raise _plain_validation_error(error, hooks, filename) from None
-    bound = {}
-    for hook in names:
+    signatures = []
+    for hook in sorted(names):
         impls = getattr(manager.hook, hook).get_hookimpls()
         if impls:
-            spec_args = _spec_argnames(hooks, hook)
-            bound[hook] = _positional(impls[0].function, impls[0].argnames, spec_args)
-    return bound
+            signatures.append((hook, tuple(impls[0].argnames), _spec_argnames(hooks, hook)))
+    return HookBinding(tuple(signatures))
 
 
 def _spec_argnames(hooks: type, hook: str) -> tuple[str, ...]:

@@ -58,6 +58,12 @@ class SeedSchedule:
         """A schedule running exactly ``seeds``, in this order."""
         return cls(len(seeds), explicit=tuple(seeds))
 
+    def describe(self) -> str:
+        """The schedule in a few words, for people."""
+        if self.explicit:
+            return f"{self.count} listed seeds"
+        return f"seeds {self.start} + i·{self.stride}"
+
     def seeds(self) -> list[int]:
         """All seeds, in simulation order."""
         if self.explicit:

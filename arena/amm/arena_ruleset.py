@@ -107,6 +107,8 @@ class ArenaResult:
     first_error: list[list[str | None]]
     weights: FloatArray
     epochs: pd.DataFrame
+    units: npt.NDArray[np.int64]
+    calls: npt.NDArray[np.int64]
 
 
 def competitor_slots(pool: int, count: int, weights: FloatArray) -> list[int]:
@@ -479,10 +481,14 @@ class _Engine:
 
     def result(self, params: list[MarketParams]) -> ArenaResult:
         errors = np.zeros((self.sims, self.count), dtype=np.int64)
+        units = np.zeros((self.sims, self.count), dtype=np.int64)
+        calls = np.zeros((self.sims, self.count), dtype=np.int64)
         first: list[list[str | None]] = [[None] * self.count for _ in range(self.sims)]
         for batch in self.batches:
             log: ErrorLog = batch.pools.errors
-            errors[:, batch.columns] = log.counts.reshape(self.sims, batch.width)
+            errors[:, batch.columns] = batch.grid(log.counts)
+            units[:, batch.columns] = batch.grid(np.asarray(log.units, dtype=np.int64))
+            calls[:, batch.columns] = batch.grid(log.calls)
             for entry, text in enumerate(log.first):
                 if text is not None:
                     sim, index = batch.where(entry)
@@ -503,4 +509,6 @@ class _Engine:
             first_error=first,
             weights=self.weights,
             epochs=epochs.reset_index(drop=True),
+            units=units,
+            calls=calls,
         )

@@ -39,6 +39,8 @@ class _PoolRows:
     errors: npt.ArrayLike = 0
     first_error: Sequence[str | None] | None = None
     capital_share: npt.NDArray[np.float64] | None = None
+    units: npt.ArrayLike = 0
+    calls: npt.ArrayLike = 0
 
 
 def _results(params: list[MarketParams], pools: list[_PoolRows]) -> pd.DataFrame:
@@ -58,6 +60,8 @@ def _results(params: list[MarketParams], pools: list[_PoolRows]) -> pd.DataFrame
             "retail_edge": pool.retail_edge,
             "errors": pool.errors,
             "first_error": pool.first_error,
+            "calls": pool.calls,
+            "units": pool.units,
         }
         if pool.capital_share is not None:
             columns["capital_share"] = pool.capital_share
@@ -85,6 +89,8 @@ def _prop_amm(
             own.retail,
             result.errors.counts,
             result.errors.first,
+            units=np.asarray(result.errors.units, dtype=np.int64),
+            calls=result.errors.calls,
         ),
         _PoolRows(
             NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail
@@ -112,6 +118,8 @@ def _arena(
             result.errors[:, j],
             [row[j] for row in result.first_error],
             result.weights[:, j],
+            result.units[:, j],
+            result.calls[:, j],
         )
         for j, label in enumerate(labels)
     ]

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from arena.amm.pools import ClosedFormPools, PoolBatch, PoolInstance, ScriptedPools
 from arena.errors import StrategyLoadError
-from arena.plugins import StrategySource, bind_hooks
+from arena.plugins import HookBinding, StrategySource, validate_hooks
 from arena.sandbox import compile_strategy
 from arena.storage import FEE_SLOTS, WAD, Storage
 
@@ -69,6 +69,7 @@ class StrategyProgram:
         self.compiled = compile_strategy(source.source, source.origin)
         self.initial_fees = fee_wads(source.constant(FEE_CONSTANT), source.origin)
         self.closed_form = "compute_swap" not in source.hooks
+        self._binding: HookBinding | None = None
 
     def instance(self, initial: bytes = b"") -> PoolInstance:
         """Run the module body in a fresh namespace and bind its hooks for one simulation.
@@ -76,7 +77,9 @@ class StrategyProgram:
         :param initial: initial storage contents (before ``FEE_BPS`` is applied).
         """
         namespace = self.compiled.instantiate(owner=self.source.label)
-        hooks = bind_hooks(namespace, self.source.origin)
+        if self._binding is None:  # pluggy validates the real functions once
+            self._binding = validate_hooks(namespace, self.source.origin)
+        hooks = self._binding.bind(namespace)
         storage = Storage(initial)
         if self.initial_fees is not None:
             for slot, wad in zip(FEE_SLOTS, self.initial_fees, strict=True):
