@@ -14,6 +14,7 @@ Slots 0 and 1 hold the fees of a pool that has no ``compute_swap`` (WAD, 1e18 = 
 
 from __future__ import annotations
 
+import struct
 import sys
 from collections.abc import Iterator
 from typing import Final
@@ -27,6 +28,7 @@ WAD: Final = 10**18
 FEE_SLOTS: Final = (0, 1)
 
 _U64_MAX: Final = 2**64 - 1
+_FEE_WORDS: Final = struct.Struct("<QQ")
 _I64_MIN: Final = -(2**63)
 _I64_MAX: Final = 2**63 - 1
 
@@ -41,13 +43,15 @@ class StorageError(Exception):
 class Slots:
     """128 typed 8-byte slots over a storage buffer (``u64``, ``i64`` or ``f64``)."""
 
-    __slots__ = ("_kind", "_view", "_writable")
+    __slots__ = ("_fast_type", "_kind", "_view", "_writable")
 
     def __init__(self, buffer: memoryview, kind: str, *, writable: bool) -> None:
         # typeshed accepts only literal format strings here
         self._view = buffer.cast({"u64": "Q", "i64": "q", "f64": "d"}[kind])  # type: ignore[call-overload]
         self._kind = kind
         self._writable = writable
+        # Values of this exact type are stored by the memoryview itself, unconverted.
+        self._fast_type: type = float if kind == "f64" else int
 
     def __len__(self) -> int:
         return N_SLOTS
@@ -65,6 +69,17 @@ class Slots:
             ) from None
 
     def __setitem__(self, index: int, value: float) -> None:
+        if (
+            self._writable
+            and type(index) is int
+            and 0 <= index < N_SLOTS
+            and type(value) is self._fast_type
+        ):
+            try:  # hooks write slots often: the common case costs one C-level store
+                self._view[index] = value
+                return
+            except (ValueError, OverflowError):
+                pass  # out of range: the checks below explain it
         if not self._writable:
             raise StorageError(
                 "storage is read-only in compute_swap; write it in after_swap or epoch_boundary"
@@ -148,6 +163,11 @@ class Storage:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
             raise StorageError(f"storage[{index}]: a byte is an int in 0..255, not {value!r}")
         self._buffer[index] = value
+
+    def fee_words(self) -> tuple[int, int]:
+        """Slots 0 and 1 as u64 (the fees of a pool without ``compute_swap``), in one read."""
+        side0, side1 = _FEE_WORDS.unpack_from(self._buffer)
+        return side0, side1
 
     def to_bytes(self) -> bytes:
         """The 1024 bytes, as the reference engine lays them out."""

@@ -38,37 +38,42 @@ def fair_proxy(prices):
     return total / count if count else 0.0
 
 
-def set_fee(storage, variance):
-    bps = BASE_BPS + VOL_MULTIPLIER * math.sqrt(variance) * 10_000
-    bps = min(MAX_BPS, max(MIN_BPS, bps))
+def set_fee(slots, sigma):
+    bps = min(MAX_BPS, max(MIN_BPS, BASE_BPS + VOL_MULTIPLIER * sigma * 10_000))
     fee = int(bps * 10**14)
-    storage.u64[0] = fee
-    storage.u64[1] = fee
+    slots[0] = fee
+    slots[1] = fee
 
 
 def after_swap(payload, storage):
+    floats = storage.f64  # look the views up once: each lookup is checked
+    words = storage.u64
     proxy = fair_proxy(payload.competing_spot_prices)
-    variance = storage.f64[9] or PRIOR_VARIANCE
-    last, last_step = storage.f64[3], storage.u64[8]
-    if proxy > 0 and last > 0 and payload.sim_step > last_step:
-        move = math.log(proxy / last)
-        observed = move * move / (payload.sim_step - last_step)
-        variance = (1 - EMA) * variance + EMA * observed
+    variance = floats[9] or PRIOR_VARIANCE
+    step = payload.sim_step
     if proxy > 0:
-        storage.f64[3] = proxy
-        storage.u64[8] = payload.sim_step
-    storage.f64[9] = variance
-    storage.f64[2] = math.sqrt(variance)
-    storage.f64[4] = 0.9 * storage.f64[4] + 0.1 * payload.flow_captured
-    storage.u64[5] = storage.u64[5] + 1
-    set_fee(storage, variance)
+        last = floats[3]
+        last_step = words[8]
+        if last > 0 and step > last_step:
+            move = math.log(proxy / last)
+            variance = (1 - EMA) * variance + EMA * move * move / (step - last_step)
+        floats[3] = proxy
+        words[8] = step
+    sigma = math.sqrt(variance)
+    floats[9] = variance
+    floats[2] = sigma
+    floats[4] = 0.9 * floats[4] + 0.1 * payload.flow_captured
+    words[5] = words[5] + 1
+    set_fee(words, sigma)
 
 
 def epoch_boundary(payload, storage):
+    floats = storage.f64
+    words = storage.u64
     # Regress halfway to the prior so one calm or wild epoch does not dominate the next.
-    variance = 0.5 * (storage.f64[9] or PRIOR_VARIANCE) + 0.5 * PRIOR_VARIANCE
-    storage.f64[9] = variance
-    storage.f64[6] = payload.capital_weight
-    storage.u64[7] = payload.epoch_number
-    storage.u64[5] = 0
-    set_fee(storage, variance)
+    variance = 0.5 * (floats[9] or PRIOR_VARIANCE) + 0.5 * PRIOR_VARIANCE
+    floats[9] = variance
+    floats[6] = payload.capital_weight
+    words[7] = payload.epoch_number
+    words[5] = 0
+    set_fee(words, math.sqrt(variance))

@@ -149,6 +149,13 @@ class _Batch:
         return sim, self.columns[column]
 
 
+def _shares(amounts: FloatArray, total: FloatArray) -> FloatArray:
+    """Each pool's share of each simulation's order (0 where there is no order)."""
+    return np.divide(
+        amounts, total[:, None], out=np.zeros_like(amounts), where=total[:, None] > 0.0
+    )
+
+
 _Trades = tuple[_Batch, int, FloatArray, FloatArray, BoolArray]
 """Executed trades of a batch: (batch, side, inputs, outputs, where traded)."""
 
@@ -282,8 +289,8 @@ class _Engine:
     def _route(
         self, size: FloatArray, is_buy: BoolArray, fair: FloatArray, active: BoolArray
     ) -> None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            total = np.where(active, np.where(is_buy, size, size / fair), 0.0)
+        in_x = np.divide(size, fair, out=np.zeros_like(size), where=fair > 0.0)
+        total = np.where(active, np.where(is_buy, size, in_x), 0.0)
         scripted = next((b for b in self.batches if isinstance(b.pools, ScriptedPools)), None)
         if scripted is None:
             self._route_compiled(total, is_buy, fair)
@@ -309,8 +316,7 @@ class _Engine:
             scripted.columns,
             self._quoter(scripted, is_buy, active),
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.flow = np.where(total[:, None] > 0.0, allocation / total[:, None], 0.0)
+        self.flow = _shares(allocation, total)
         trades: list[_Trades] = []
         for batch in self.batches:
             amount = allocation[:, batch.columns].reshape(-1)
@@ -347,8 +353,7 @@ class _Engine:
         )
         traded = (out > 0.0).reshape(-1)
         batch.edges.add(edge.reshape(-1), traded, arb=False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.flow = np.where(total[:, None] > 0.0, amount / total[:, None], 0.0)
+        self.flow = _shares(amount, total)
         buy = batch.flat(is_buy)
         inputs, outputs = amount.reshape(-1), out.reshape(-1)
         self._notify(
@@ -384,30 +389,32 @@ class _Engine:
             return
         for batch in self.batches:
             self.spots[:, batch.columns] = batch.grid(batch.pools.spot())
+        # Plain lists: payloads are built one by one, where numpy indexing costs most.
+        spots, flow, weights = self.spots.tolist(), self.flow.tolist(), self.weights.tolist()
         for batch, side, amount, out, traded in trades:
-            batch.pools.after_swap(side, amount, out, traded, self._payload(batch))
+            batch.pools.after_swap(
+                side, amount, out, traded, self._payload(batch, spots, flow, weights)
+            )
 
-    def _payload(self, batch: _Batch) -> PayloadFactory:
-        epoch_len = self.config.epoch_len
+    def _payload(
+        self,
+        batch: _Batch,
+        spots: list[list[float]],
+        flow: list[list[float]],
+        weights: list[list[float]],
+    ) -> PayloadFactory:
+        step = self.step_index
+        epoch_step, epoch = step % self.config.epoch_len, step // self.config.epoch_len
+        count = self.count
 
         def payload(entry: int, side: int, amount: int, out: int, rx: int, ry: int) -> AfterSwap:
             sim, index = batch.where(entry)
-            step = self.step_index
+            row = spots[sim]
             return AfterSwap(
-                side=side,
-                input_amount=amount,
-                output_amount=out,
-                reserve_x=rx,
-                reserve_y=ry,
-                sim_step=step,
-                epoch_step=step % epoch_len,
-                epoch_number=step // epoch_len,
-                n_strategies=self.count,
-                strategy_index=index,
-                flow_captured=float(self.flow[sim, index]),
-                capital_weight=float(self.weights[sim, index]),
-                competing_spot_prices=tuple(self.spots[sim, self._slots(sim, index)].tolist()),
-            )
+                side, amount, out, rx, ry, step, epoch_step, epoch, count, index,
+                flow[sim][index], weights[sim][index],
+                tuple([row[q] for q in self._slots(sim, index)]),
+            )  # fmt: skip
 
         return payload
 

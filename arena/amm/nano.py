@@ -24,11 +24,12 @@ UIntArray = npt.NDArray[np.uint64]
 
 def to_nano(values: FloatArray) -> UIntArray:
     """Vectorised ``f64_to_nano`` of the reference engine."""
+    # Common case first: every value positive and in range (NaN fails both comparisons).
+    # Checked before scaling, so that it needs no floating-point error context (costly).
+    if values.size and values.min() > 0.0 and values.max() < _TWO_64 / NANO:
+        return (values * NANO).astype(np.uint64)
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = values * NANO
-    # Common case first: every value positive and in range (NaN fails both comparisons).
-    if scaled.size and scaled.min() > 0.0 and scaled.max() < _TWO_64:
-        return scaled.astype(np.uint64)
     valid = scaled > 0.0  # False for NaN and for v <= 0
     saturated = scaled >= _TWO_64  # also +inf
     safe = np.where(valid & ~saturated, scaled, 0.0)

@@ -32,7 +32,7 @@ from arena.amm.cpmm import FEE_SCALE, cp_output, fee_from_wad
 from arena.amm.nano import U64_MAX, from_nano, to_nano
 from arena.payloads import AfterSwap, EpochBoundary
 from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
-from arena.storage import FEE_SLOTS, Storage
+from arena.storage import Storage
 
 __all__ = ["ClosedFormPools", "ErrorLog", "PoolBatch", "PoolInstance", "ScriptedPools"]
 
@@ -225,10 +225,8 @@ class PoolBatch:
 
     def spot(self) -> FloatArray:
         """Spot prices ``reserve_y / reserve_x`` (NaN where the pool is empty)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            spot = self.reserve_y / self.reserve_x
-        spot[~(self.reserve_x > MIN_RESERVE)] = np.nan
-        return spot
+        live = self.reserve_x > MIN_RESERVE
+        return np.divide(self.reserve_y, self.reserve_x, out=np.full(self.size, np.nan), where=live)
 
 
 class ClosedFormPools(PoolBatch):
@@ -246,9 +244,9 @@ class ClosedFormPools(PoolBatch):
             self._storage_changed(sim)
 
     def _storage_changed(self, sim: int) -> None:
-        slots = self.instances[sim].storage.u64
-        for side, slot in enumerate(FEE_SLOTS):
-            self.fees[side, sim] = fee_from_wad(int(slots[slot]))
+        side0, side1 = self.instances[sim].storage.fee_words()
+        self.fees[0, sim] = fee_from_wad(side0)
+        self.fees[1, sim] = fee_from_wad(side1)
 
     def fee_fraction(self, side: int) -> FloatArray:
         """Current fee on ``side`` as a fraction (0.003 = 30 bps)."""

@@ -28,7 +28,9 @@ REFERENCE_EDGES = {
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EDGES))
 def test_edges_equal_the_reference_engine_seed_by_seed(name) -> None:
-    result = simulate_prop_amm(StrategyProgram(load_strategy(name)), list(range(10)), PropAmmConfig())
+    result = simulate_prop_amm(
+        StrategyProgram(load_strategy(name)), list(range(10)), PropAmmConfig()
+    )
     assert result.strategy.total.tolist() == REFERENCE_EDGES[name]
 
 
