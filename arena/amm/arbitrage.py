@@ -122,7 +122,12 @@ def _objectives(pool: PoolBatch, fair: FloatArray) -> tuple[Objective, Objective
 def reference_search(
     pool: PoolBatch, fair: FloatArray, start_size: FloatArray, valid: BoolArray, min_profit: float
 ) -> tuple[Candidate, Candidate]:
-    """The prop-amm engine's search on both sides, from a random start size in Y."""
+    """The prop-amm engine's search on both sides, from a random start size in Y.
+
+    A side whose profit is not positive at the smallest allowed input is not searched: for a
+    concave output curve (which validation requires) its profit is then nowhere positive, and
+    the reference's search would end below the profit floor, so the result is the same.
+    """
     min_buy, min_sell = min_inputs(fair)
     start_y = np.minimum(np.maximum(np.maximum(start_size, MIN_INPUT), min_buy), MAX_INPUT_AMOUNT)
     start_x = np.minimum(np.maximum(start_y / np.maximum(fair, 1e-9), min_sell), MAX_INPUT_AMOUNT)
@@ -130,9 +135,10 @@ def reference_search(
     for side, (objective, start, floor) in enumerate(
         zip(_objectives(pool, fair), (start_y, start_x), (min_buy, min_sell), strict=True)
     ):
-        lo, hi = bracket_maximum(start, floor, MAX_INPUT_AMOUNT, objective, valid)
-        best, _ = golden_section_max(lo, hi, objective, valid)
-        candidates.append(requote(pool, side, best, valid & (best >= floor), fair, min_profit))
+        promising = valid & (objective(np.maximum(floor, MIN_INPUT), valid) > 0.0)
+        lo, hi = bracket_maximum(start, floor, MAX_INPUT_AMOUNT, objective, promising)
+        best, _ = golden_section_max(lo, hi, objective, promising)
+        candidates.append(requote(pool, side, best, promising & (best >= floor), fair, min_profit))
     return candidates[0], candidates[1]
 
 

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["cp_output_scalar", "prop_amm_block", "warm_up"]
+__all__ = ["cp_output_scalar", "prop_amm_block", "quote_batch", "warm_up"]
 
 _U64 = np.uint64
 _M32 = np.uint64(0xFFFFFFFF)
@@ -129,6 +129,13 @@ def _quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def quote_batch(side, amount, rx, ry, fees, active, out):  # type: ignore[no-untyped-def]
+    """:func:`_quote` for every entry: ``side`` (E,) int64, ``fees`` (2, E), ``out`` filled."""
+    for e in range(amount.shape[0]):
+        out[e] = _quote(side[e], amount[e], rx[e], ry[e], fees[side[e], e]) if active[e] else 0.0
+
+
+@njit(cache=True)
 def _execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     """The reference's execute: (output, new rx, new ry); output 0 leaves reserves alone."""
     out = _quote(side, amount, rx, ry, fee)
@@ -219,7 +226,14 @@ def _golden(side, lo, hi, fair, rx, ry, fee):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _searched_candidate(side, start, floor, fair, rx, ry, fee, min_profit):  # type: ignore[no-untyped-def]
-    """(input, profit, ok) of the reference's search on one side."""
+    """(input, profit, ok) of the reference's search on one side.
+
+    A side whose profit is not positive at the smallest allowed input is skipped: for a
+    concave output curve the profit is then nowhere positive beyond it, and the reference's
+    search would end in a candidate below the profit floor anyway.
+    """
+    if _profit(side, max(floor, _MIN_INPUT), fair, rx, ry, fee) <= 0.0:
+        return floor, 0.0, False
     lo, hi = _bracket(side, start, floor, fair, rx, ry, fee)
     best = _golden(side, lo, hi, fair, rx, ry, fee)
     if best < floor:
@@ -397,6 +411,15 @@ def warm_up() -> None:
     so they must find compiled kernels in the cache.
     """
     sims, steps, orders = 1, 1, 1
+    quote_batch(
+        np.zeros(sims, dtype=np.int64),
+        np.ones(sims),
+        np.ones(sims),
+        np.ones(sims),
+        np.zeros((2, sims), dtype=np.uint64),
+        np.ones(sims, dtype=np.bool_),
+        np.zeros(sims),
+    )
     prop_amm_block(
         np.full((sims, steps), 100.0),
         np.ones((sims, steps)),

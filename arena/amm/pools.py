@@ -20,6 +20,7 @@ Every error is counted per simulation and the first one is kept with where it ha
 
 from __future__ import annotations
 
+import itertools
 import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.cpmm import FEE_SCALE, cp_output, fee_from_wad
+from arena.amm.cpmm import FEE_SCALE, fee_from_wad
+from arena.amm.kernels import quote_batch
 from arena.amm.nano import U64_MAX, from_nano, to_nano
 from arena.payloads import AfterSwap, EpochBoundary
 from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
@@ -42,6 +44,8 @@ FloatArray = npt.NDArray[np.float64]
 UIntArray = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]
 PayloadFactory = Callable[[int, int, int, int, int, int], AfterSwap]
+#: One side for every simulation, or one per simulation (0: Y in, X out; 1: X in, Y out).
+Side = int | npt.NDArray[np.int64]
 
 
 @dataclass
@@ -117,15 +121,21 @@ class PoolBatch:
     # -- quoting -----------------------------------------------------------------------------
 
     def _quote_nano(
-        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
+        self,
+        side: Side,
+        amount: UIntArray,
+        rx: UIntArray,
+        ry: UIntArray,
+        sims: npt.NDArray[np.intp],
     ) -> UIntArray:
-        """Outputs in nanos for the simulations ``sims`` (arrays are already gathered)."""
+        """Outputs in nanos for the simulations ``sims`` (arrays, sides included, gathered)."""
         raise NotImplementedError
 
-    def quote(self, side: int, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
+    def quote(self, side: Side, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
         """``quote_buy_x`` (side 0, ``amount`` in Y) or ``quote_sell_x`` (side 1, in X).
 
-        Simulations outside ``active`` get 0 without calling the pool.
+        ``side`` is one side for all simulations or one per simulation. Simulations outside
+        ``active`` get 0 without calling the pool.
         """
         rx, ry = self.reserve_x, self.reserve_y
         ok = (amount > 0.0) & np.isfinite(amount)
@@ -137,15 +147,16 @@ class PoolBatch:
         if sims.size == 0:
             return out
         full = sims.size == self.size
+        sides = side if isinstance(side, int) or full else side[sims]
         nano_out = self._quote_nano(
-            side,
+            sides,
             to_nano(amount if full else amount[sims]),
             to_nano(rx if full else rx[sims]),
             to_nano(ry if full else ry[sims]),
             sims,
         )
         quoted = from_nano(nano_out)
-        limit = rx[sims] if side == 0 else ry[sims]
+        limit = np.where(sides == 0, rx[sims], ry[sims])
         quoted[~(quoted <= limit)] = 0.0  # also NaN
         out[sims] = quoted
         return out
@@ -153,7 +164,7 @@ class PoolBatch:
     # -- executing ---------------------------------------------------------------------------
 
     def execute(
-        self, side: int, amount: FloatArray, active: BoolArray, payload: PayloadFactory | None
+        self, side: Side, amount: FloatArray, active: BoolArray, payload: PayloadFactory | None
     ) -> FloatArray:
         """Execute trades of ``amount`` where ``active``; returns outputs (0 = not executed).
 
@@ -163,12 +174,10 @@ class PoolBatch:
         """
         out = self.quote(side, amount, active)
         rx, ry = self.reserve_x, self.reserve_y
-        if side == 0:
-            new_rx, new_ry = rx - out, ry + amount
-            ok = active & (out > 0.0) & (out < rx)
-        else:
-            new_rx, new_ry = rx + amount, ry - out
-            ok = active & (out > 0.0) & (out < ry)
+        buys = side == 0  # the trader pays Y and takes X
+        new_rx = np.where(buys, rx - out, rx + amount)
+        new_ry = np.where(buys, ry + amount, ry - out)
+        ok = active & (out > 0.0) & (out < np.where(buys, rx, ry))
         with np.errstate(invalid="ignore"):
             ok &= (new_rx > MIN_RESERVE) & (new_ry > MIN_RESERVE)
         ok &= np.isfinite(new_rx) & np.isfinite(new_ry)
@@ -181,7 +190,7 @@ class PoolBatch:
 
     def after_swap(
         self,
-        side: int,
+        side: Side,
         amount: FloatArray,
         out: FloatArray,
         traded: BoolArray,
@@ -195,10 +204,11 @@ class PoolBatch:
         outputs = to_nano(out[sims]).tolist()
         rxs = to_nano(self.reserve_x[sims]).tolist()
         rys = to_nano(self.reserve_y[sims]).tolist()
+        sides = [side] * sims.size if isinstance(side, int) else side[sims].tolist()
         for k, sim in enumerate(sims.tolist()):
             hook = self._after_swap[sim]
             if hook is not None:
-                record = payload(sim, side, inputs[k], outputs[k], rxs[k], rys[k])
+                record = payload(sim, sides[k], inputs[k], outputs[k], rxs[k], rys[k])
                 self._run_hook(sim, hook, record, "after_swap")
 
     def epoch_boundary(self, sim: int, record: EpochBoundary) -> None:
@@ -252,13 +262,22 @@ class ClosedFormPools(PoolBatch):
         """Current fee on ``side`` as a fraction (0.003 = 30 bps)."""
         return self.fees[side] / FEE_SCALE
 
-    def _quote_nano(
-        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
-    ) -> UIntArray:
-        fee = self.fees[side] if sims.size == self.size else self.fees[side, sims]
-        if side == 0:
-            return cp_output(amount, ry, rx, fee)
-        return cp_output(amount, rx, ry, fee)
+    def quote(self, side: Side, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
+        """As :meth:`PoolBatch.quote`, in one compiled pass (the pricing is known)."""
+        # Contiguous arrays of fixed types: one compiled specialisation, cached ahead of workers.
+        sides = np.full(self.size, side, dtype=np.int64) if isinstance(side, int) else side
+        mask = np.ones(self.size, dtype=np.bool_) if active is None else active
+        out = np.empty(self.size)
+        quote_batch(
+            np.ascontiguousarray(sides, dtype=np.int64),
+            np.ascontiguousarray(amount, dtype=np.float64),
+            self.reserve_x,
+            self.reserve_y,
+            self.fees,
+            np.ascontiguousarray(mask, dtype=np.bool_),
+            out,
+        )
+        return out
 
 
 class ScriptedPools(PoolBatch):
@@ -272,33 +291,39 @@ class ScriptedPools(PoolBatch):
         self._readonly = [i.storage.readonly() for i in self.instances]
 
     def _quote_nano(
-        self, side: int, amount: UIntArray, rx: UIntArray, ry: UIntArray, sims: npt.NDArray[np.intp]
+        self,
+        side: Side,
+        amount: UIntArray,
+        rx: UIntArray,
+        ry: UIntArray,
+        sims: npt.NDArray[np.intp],
     ) -> UIntArray:
         compute, readonly = self._compute, self._readonly
-        results = np.zeros(sims.size, dtype=np.uint64)
+        sides = itertools.repeat(side) if isinstance(side, int) else side.tolist()
         self.calls += sims.size
         # The work budget, inlined (Meter.start): each call gets a fresh allowance.
         meter, budget, units = METER, METER.budget, self.errors.units
         self.errors.calls[sims] += 1
-        for k, (sim, a, x, y) in enumerate(
-            zip(sims.tolist(), amount.tolist(), rx.tolist(), ry.tolist(), strict=True)
-        ):
+        values: list[int] = []
+        keep = values.append
+        # ``sides`` may repeat one side without end: the other lists set the length.
+        columns = (sims.tolist(), sides, amount.tolist(), rx.tolist(), ry.tolist())
+        for sim, s, a, x, y in zip(*columns, strict=False):
             start = meter.count
             meter.limit = start + budget
             try:
-                value = compute[sim](side, a, x, y, readonly[sim])
+                value = compute[sim](s, a, x, y, readonly[sim])
             except GUEST_ERRORS as error:
                 self.errors.record(sim, "compute_swap", self.step, error)
-                continue
-            finally:
-                units[sim] += meter.count - start
-            if type(value) is int and 0 <= value <= U64_MAX:
-                results[k] = value
-            else:
+                value = 0
+            units[sim] += meter.count - start
+            if type(value) is not int or not 0 <= value <= U64_MAX:
                 self.errors.record(
                     sim,
                     "compute_swap",
                     self.step,
                     f"returned {reprlib.repr(value)}; it must return an int in 0..2**64-1 (nanos)",
                 )
-        return results
+                value = 0
+            keep(value)
+        return np.array(values, dtype=np.uint64)

@@ -28,7 +28,7 @@ from arena.amm.edges import EdgeBook
 from arena.amm.inputs import StepInputs, input_blocks, step_inputs
 from arena.amm.kernels import prop_amm_block
 from arena.amm.params import MarketParams, sample_params
-from arena.amm.pools import ClosedFormPools, ErrorLog, PoolBatch, PoolInstance
+from arena.amm.pools import ClosedFormPools, ErrorLog, PoolBatch, PoolInstance, Side
 from arena.amm.program import StrategyProgram
 from arena.amm.search import ROUTER_MIN_TRADE, maximize_split
 from arena.amm.trace import Observer
@@ -189,14 +189,14 @@ class _Engine:
         edge, traded = execute_best(self.norm, buy, sell, fair, None)
         self.norm_edges.add(edge, traded, arb=True)
         for k in range(int(inputs.order_counts.max(initial=0))):
-            active = inputs.order_counts > k
+            # The k-th order of every simulation at once: buys spend Y, sells size / fair X.
             is_buy = inputs.order_is_buy[:, k]
             size = inputs.order_sizes[:, k]
-            self._route(0, size, fair, active & is_buy)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self._route(1, size / fair, fair, active & ~is_buy)
+            in_x = np.divide(size, fair, out=np.zeros_like(size), where=fair > 0.0)
+            side = np.where(is_buy, 0, 1)
+            self._route(side, np.where(is_buy, size, in_x), fair, inputs.order_counts > k)
 
-    def _route(self, side: int, total: FloatArray, fair: FloatArray, active: BoolArray) -> None:
+    def _route(self, side: Side, total: FloatArray, fair: FloatArray, active: BoolArray) -> None:
         if not active.any():
             return
 
@@ -217,10 +217,9 @@ class _Engine:
             go = active & (amount > ROUTER_MIN_TRADE) & (planned > 0.0)
             if not go.any():
                 continue
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self.flow = np.where(go, amount / total, 0.0)
+            self.flow = np.divide(amount, total, out=np.zeros_like(amount), where=go)
             out = pool.execute(side, amount, go, self._payload if pool is self.sub else None)
-            edge = amount - out * fair if side == 0 else amount * fair - out
+            edge = np.where(side == 0, amount - out * fair, amount * fair - out)
             edges.add(edge, go & (out > 0.0), arb=False)
         self.flow[:] = 0.0
 
