@@ -389,30 +389,20 @@ class _Engine:
             return
         for batch in self.batches:
             self.spots[:, batch.columns] = batch.grid(batch.pools.spot())
-        # Plain lists: payloads are built one by one, where numpy indexing costs most.
-        spots, flow, weights = self.spots.tolist(), self.flow.tolist(), self.weights.tolist()
         for batch, side, amount, out, traded in trades:
-            batch.pools.after_swap(
-                side, amount, out, traded, self._payload(batch, spots, flow, weights)
-            )
+            batch.pools.after_swap(side, amount, out, traded, self._payload(batch))
 
-    def _payload(
-        self,
-        batch: _Batch,
-        spots: list[list[float]],
-        flow: list[list[float]],
-        weights: list[list[float]],
-    ) -> PayloadFactory:
+    def _payload(self, batch: _Batch) -> PayloadFactory:
         step = self.step_index
         epoch_step, epoch = step % self.config.epoch_len, step // self.config.epoch_len
-        count = self.count
+        count, spots, flow, weights = self.count, self.spots, self.flow, self.weights
 
         def payload(entry: int, side: int, amount: int, out: int, rx: int, ry: int) -> AfterSwap:
             sim, index = batch.where(entry)
-            row = spots[sim]
+            row = spots[sim].tolist()  # one row, as plain floats: cheaper than item by item
             return AfterSwap(
                 side, amount, out, rx, ry, step, epoch_step, epoch, count, index,
-                flow[sim][index], weights[sim][index],
+                flow.item(sim, index), weights.item(sim, index),
                 tuple([row[q] for q in self._slots(sim, index)]),
             )  # fmt: skip
 

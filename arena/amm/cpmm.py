@@ -16,20 +16,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from arena.storage import WAD
-
-__all__ = ["FEE_SCALE", "bps_to_fee", "fee_from_wad"]
+__all__ = ["FEE_SCALE", "bps_to_fee"]
 
 #: Fees are integers in units of 1e-9 (1e9 = 100%).
 FEE_SCALE: Final = 10**9
-_WAD_PER_FEE_UNIT: Final = WAD // FEE_SCALE
 
 
 def bps_to_fee(bps: float) -> int:
     """A fee in basis points, in the 1e-9 units of :data:`FEE_SCALE`."""
     return round(bps * 100_000)
-
-
-def fee_from_wad(fee_wad: int) -> int:
-    """A WAD fee from storage (1e18 = 100%), truncated to 1e-9 units and capped at 100%."""
-    return min(max(fee_wad, 0) // _WAD_PER_FEE_UNIT, FEE_SCALE)

@@ -29,16 +29,18 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.cpmm import FEE_SCALE, fee_from_wad
+from arena.amm.cpmm import FEE_SCALE
 from arena.amm.kernels import quote_batch
 from arena.amm.nano import U64_MAX, from_nano, to_nano
 from arena.payloads import AfterSwap, EpochBoundary
 from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
-from arena.storage import Storage
+from arena.storage import WAD, Storage
 
 __all__ = ["ClosedFormPools", "ErrorLog", "PoolBatch", "PoolInstance", "ScriptedPools"]
 
 MIN_RESERVE: Final = 1e-12
+_WAD_PER_FEE_UNIT: Final = np.uint64(WAD // FEE_SCALE)
+_FEE_SCALE_U64: Final = np.uint64(FEE_SCALE)
 
 FloatArray = npt.NDArray[np.float64]
 UIntArray = npt.NDArray[np.uint64]
@@ -114,7 +116,8 @@ class PoolBatch:
         self.calls = 0
         self._after_swap = [i.after_swap for i in self.instances]
         self._epoch_boundary = [i.epoch_boundary for i in self.instances]
-        self.has_after_swap = any(h is not None for h in self._after_swap)
+        self._hooked = np.array([h is not None for h in self._after_swap], dtype=bool)
+        self.has_after_swap = bool(self._hooked.any())
         self.has_epoch_boundary = any(h is not None for h in self._epoch_boundary)
         self.has_hooks = self.has_after_swap or self.has_epoch_boundary
 
@@ -197,27 +200,36 @@ class PoolBatch:
         payload: PayloadFactory,
     ) -> None:
         """Run ``after_swap`` for the trades in ``traded`` (reserves are the current ones)."""
-        if not self.has_after_swap or not traded.any():
+        if not self.has_after_swap:
             return
-        sims = np.flatnonzero(traded)
+        sims = np.flatnonzero(traded & self._hooked)
+        if sims.size == 0:
+            return
         inputs = to_nano(amount[sims]).tolist()
         outputs = to_nano(out[sims]).tolist()
         rxs = to_nano(self.reserve_x[sims]).tolist()
         rys = to_nano(self.reserve_y[sims]).tolist()
         sides = [side] * sims.size if isinstance(side, int) else side[sims].tolist()
+        hooks = self._after_swap
         for k, sim in enumerate(sims.tolist()):
-            hook = self._after_swap[sim]
-            if hook is not None:
-                record = payload(sim, sides[k], inputs[k], outputs[k], rxs[k], rys[k])
-                self._run_hook(sim, hook, record, "after_swap")
+            record = payload(sim, sides[k], inputs[k], outputs[k], rxs[k], rys[k])
+            self._run_hook(sim, hooks[sim], record, "after_swap")
+        self.errors.calls[sims] += 1
+        self._storage_changed(sims)
 
     def epoch_boundary(self, sim: int, record: EpochBoundary) -> None:
         """Run the ``epoch_boundary`` hook of simulation ``sim`` (if the strategy has one)."""
         hook = self._epoch_boundary[sim]
         if hook is not None:
             self._run_hook(sim, hook, record, "epoch_boundary")
+            self.errors.calls[sim] += 1
+            self._storage_changed(np.array([sim]))
 
     def _run_hook(self, sim: int, hook: Callable[..., Any], record: object, name: str) -> None:
+        """Call a hook on writable storage; restore the storage if it raises.
+
+        Callers count the call and tell :meth:`_storage_changed` (once per batch of hooks).
+        """
         storage = self.instances[sim].storage
         before = storage.to_bytes()
         start = METER.start()
@@ -227,10 +239,8 @@ class PoolBatch:
             storage.restore(before)
             self.errors.record(sim, name, self.step, error)
         self.errors.units[sim] += METER.count - start
-        self.errors.calls[sim] += 1
-        self._storage_changed(sim)
 
-    def _storage_changed(self, sim: int) -> None:
+    def _storage_changed(self, sims: npt.NDArray[np.intp]) -> None:
         """Hook for subclasses that cache values read from storage."""
 
     def spot(self) -> FloatArray:
@@ -250,13 +260,14 @@ class ClosedFormPools(PoolBatch):
     ) -> None:
         super().__init__(instances, reserve_x, reserve_y)
         self.fees = np.zeros((2, self.size), dtype=np.uint64)
-        for sim in range(self.size):
-            self._storage_changed(sim)
+        self._storage_changed(np.arange(self.size))
 
-    def _storage_changed(self, sim: int) -> None:
-        side0, side1 = self.instances[sim].storage.fee_words()
-        self.fees[0, sim] = fee_from_wad(side0)
-        self.fees[1, sim] = fee_from_wad(side1)
+    def _storage_changed(self, sims: npt.NDArray[np.intp]) -> None:
+        instances = self.instances
+        words = np.array(
+            [instances[sim].storage.fee_words() for sim in sims.tolist()], dtype=np.uint64
+        )
+        self.fees[:, sims] = np.minimum(words // _WAD_PER_FEE_UNIT, _FEE_SCALE_U64).T
 
     def fee_fraction(self, side: int) -> FloatArray:
         """Current fee on ``side`` as a fraction (0.003 = 30 bps)."""

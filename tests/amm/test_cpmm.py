@@ -4,9 +4,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.amm.cpmm import FEE_SCALE, bps_to_fee, fee_from_wad
+from arena.amm.cpmm import FEE_SCALE, bps_to_fee
 from arena.amm.kernels import cp_output_scalar
 from arena.amm.nano import U64_MAX, to_nano, to_nano_scalar
+from arena.amm.pools import ClosedFormPools, PoolInstance
+from arena.storage import Storage
 
 
 def reference(amount: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
@@ -35,11 +37,18 @@ def test_cp_output_equals_the_reference_formula(amount, r_in, r_out, fee_bps) ->
     assert int(got) == reference(amount, r_in, r_out, fee_bps)
 
 
-def test_fee_from_wad_truncates_and_caps() -> None:
-    assert fee_from_wad(3 * 10**15) == 3_000_000  # 30 bps
-    assert fee_from_wad(10**9 - 1) == 0
-    assert fee_from_wad(2 * 10**18) == FEE_SCALE
-    assert fee_from_wad(-5) == 0
+def test_storage_fees_are_truncated_to_1e9_and_capped() -> None:
+    """Pools read WAD fees from storage slots 0 and 1 at 1e-9 resolution, at most 100%."""
+    wads = [3 * 10**15, 10**9 - 1, 2 * 10**18, 123_456_789_987_654_321]
+    instances = []
+    for wad in wads:
+        storage = Storage()
+        storage.u64[0] = wad
+        storage.u64[1] = wad
+        instances.append(PoolInstance(storage))
+    pools = ClosedFormPools(instances, np.ones(4), np.ones(4))
+    expected = [3_000_000, 0, FEE_SCALE, 123_456_789]
+    assert pools.fees[0].tolist() == expected and pools.fees[1].tolist() == expected
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
