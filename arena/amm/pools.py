@@ -212,8 +212,10 @@ class PoolBatch:
         sides = [side] * sims.size if isinstance(side, int) else side[sims].tolist()
         hooks = self._after_swap
         for k, sim in enumerate(sims.tolist()):
+            hook = hooks[sim]
+            assert hook is not None  # sims are the hooked entries
             record = payload(sim, sides[k], inputs[k], outputs[k], rxs[k], rys[k])
-            self._run_hook(sim, hooks[sim], record, "after_swap")
+            self._run_hook(sim, hook, record, "after_swap")
         self.errors.calls[sims] += 1
         self._storage_changed(sims)
 
