@@ -62,3 +62,22 @@ def test_results_hold_one_row_per_simulation_and_pool() -> None:
     assert (table["edge"] - table["arb_edge"] - table["retail_edge"]).abs().max() < 1e-9
     epochs = result.tables["epochs"]
     assert sorted(epochs["epoch"].unique()) == [0, 1, 2]
+
+
+def test_ctrl_c_stops_promptly_and_keeps_what_finished() -> None:
+    """Interrupted after the first batch: queued batches are dropped, running ones stopped."""
+    p = plan("prop-amm", PropAmmConfig(steps=3000), ["submissions/starter_compute_swap.py"], count=8)
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        raise KeyboardInterrupt
+
+    executor = LocalExecutor(2)
+    result = run(p, executor, progress, batch_size=2)
+    assert not result.complete
+    assert len(seen) == 1
+    finished = sorted(result.results["sim"].unique())
+    assert 2 <= len(finished) < 8
+    # Batches are atomic: a simulation is either fully reported (both pools) or absent.
+    assert (result.results.groupby("sim").size() == 2).all()

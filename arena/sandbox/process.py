@@ -305,6 +305,7 @@ class SandboxPool:
         self._lock = threading.Lock()
         self._culprits: dict[str, str] = {}
         self._stopped: str | None = None
+        self._busy: set[_Worker] = set()  # workers in the middle of a task
         self._tasks: queue.Queue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
             queue.Queue()
         )
@@ -356,7 +357,13 @@ class SandboxPool:
                 continue
             try:
                 worker = worker or _Worker(self.limits)
-                future.set_result(worker.run(fn, args))
+                with self._lock:
+                    self._busy.add(worker)
+                try:
+                    future.set_result(worker.run(fn, args))
+                finally:
+                    with self._lock:
+                        self._busy.discard(worker)
             except WorkerFailed as error:
                 if worker is not None and worker.process.poll() is not None:
                     worker.release()
@@ -373,8 +380,14 @@ class SandboxPool:
             worker.close()
 
     def shutdown(self, cancel: bool = False) -> None:
-        """Stop the workers once the queue is done; with ``cancel``, drop queued tasks."""
+        """Stop the workers once the queue is done.
+
+        With ``cancel`` (Ctrl-C), queued tasks are dropped and tasks under way are stopped
+        now: their workers are killed, so their futures fail instead of being awaited.
+        """
         if cancel:
+            with self._lock:
+                self._stopped = self._stopped or "the run was interrupted"
             while True:
                 try:
                     item = self._tasks.get_nowait()
@@ -382,6 +395,10 @@ class SandboxPool:
                     break
                 if item is not None:
                     item[0].cancel()
+            with self._lock:
+                busy = list(self._busy)
+            for worker in busy:
+                worker.kill()
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
