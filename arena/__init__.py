@@ -11,34 +11,44 @@ Load strategy files, run them over many simulated markets, and score them::
     print(arena.summarize(result.results))
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
+from arena.amm.arena_ruleset import ArenaConfig
 from arena.amm.propamm import PropAmmConfig
+from arena.competition import Competition
 from arena.errors import ArenaError, ConfigError, StrategyLoadError
 from arena.executors import DaskExecutor, Executor, LocalExecutor, SequentialExecutor, make_executor
+from arena.leaderboard import Leaderboard
 from arena.market import Market, Ruleset, SimulationOutput
 from arena.metrics import summarize
 from arena.payloads import AfterSwap, EpochBoundary, PropAmmAfterSwap, SwapRequest
 from arena.plugins import StrategySource, load_strategies, load_strategy, markets
-from arena.runner import RunPlan, RunResult, SeedSchedule, run
+from arena.receipts import Receipt, read_receipt
+from arena.report import write_report
+from arena.runner import RunPlan, RunResult, SeedSchedule, run, trace
 from arena.storage import Storage, StorageError
+from arena.verification import verify
 
 try:
-    __version__ = version("arena")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _metadata.version("arena")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
     "AfterSwap",
+    "ArenaConfig",
     "ArenaError",
+    "Competition",
     "ConfigError",
     "DaskExecutor",
     "EpochBoundary",
     "Executor",
+    "Leaderboard",
     "LocalExecutor",
     "Market",
     "PropAmmAfterSwap",
     "PropAmmConfig",
+    "Receipt",
     "Ruleset",
     "RunPlan",
     "RunResult",
@@ -55,6 +65,10 @@ __all__ = [
     "load_strategy",
     "make_executor",
     "markets",
+    "read_receipt",
     "run",
     "summarize",
+    "trace",
+    "verify",
+    "write_report",
 ]
