@@ -106,3 +106,19 @@ def arguments(
     if extra:
         extra(parser)
     return parser.parse_args()
+
+
+def main(
+    description: str, label: str, ruleset: str, config_type: Any, strategies: list[str]
+) -> None:
+    """Time one workload for every --simulations and --workers given, and print the table."""
+    args = arguments(description)
+    print_table(
+        [
+            measure(
+                label, ("amm", ruleset), config_type(steps=args.steps), strategies, sims, workers
+            )
+            for sims in args.simulations
+            for workers in args.workers
+        ]
+    )

@@ -66,7 +66,9 @@ def test_results_hold_one_row_per_simulation_and_pool() -> None:
 
 def test_ctrl_c_stops_promptly_and_keeps_what_finished() -> None:
     """Interrupted after the first batch: queued batches are dropped, running ones stopped."""
-    p = plan("prop-amm", PropAmmConfig(steps=3000), ["submissions/starter_compute_swap.py"], count=8)
+    p = plan(
+        "prop-amm", PropAmmConfig(steps=3000), ["submissions/starter_compute_swap.py"], count=8
+    )
     seen = []
 
     def progress(done: int, total: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import arena.validate as validate
+import arena.validate.run as validate_run
 from arena.cli import main
 from arena.plugins import load_strategy
 from arena.validate import Report, mix, random_state, render, validate_files, validate_sources
@@ -157,7 +157,7 @@ def test_random_states_follow_the_reference_recipe() -> None:
 def test_reports_are_cached_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
     source = load_strategy(HONEST)
     first = validate_sources([source], profile="quick", trusted=True)
-    monkeypatch.setattr(validate, "check_behaviour", lambda *a: pytest.fail("ran again"))
+    monkeypatch.setattr(validate_run, "check_behaviour", lambda *a: pytest.fail("ran again"))
     assert validate_sources([source], profile="quick", trusted=True) == first
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 from arena.amm.arbitrage import precise_search
 from arena.amm.arena_kernels import arbitrage_batch, route_execute_batch
 from arena.amm.capital import capital_weights, rebalance, risk_scores
+from arena.amm.config import MarketConfig, option
 from arena.amm.cpmm import FEE_SCALE, bps_to_fee
 from arena.amm.edges import EdgeBook
 from arena.amm.inputs import StepInputs, step_inputs
@@ -50,7 +51,6 @@ from arena.amm.pools import (
     ScriptedPools,
 )
 from arena.amm.program import StrategyProgram
-from arena.amm.propamm import option
 from arena.amm.routing import route_sampled
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
@@ -66,28 +66,23 @@ _T = TypeVar("_T", bound=np.generic)
 
 
 @dataclass(frozen=True)
-class ArenaConfig:
-    """Settings of the ``arena`` ruleset."""
+class ArenaConfig(MarketConfig):
+    """Settings of the ``arena`` ruleset: the shared ones, and epochs and capital."""
 
     steps: int = option(5_000, "steps per simulation")
     epoch_len: int = option(1_000, "steps per epoch; capital is reallocated after each")
     loss_penalty: float = option(2.0, "λ in score = edge − λ·max(0, −edge)")
     temperature: float = option(1.0, "softmax temperature of capital weights (in Y of score)")
     min_weight: float = option(0.02, "floor of every strategy's capital weight")
-    initial_price: float = option(100.0, "fair price at the start (Y per X)")
-    initial_x: float = option(100.0, "each strategy pool's initial X reserve")
-    initial_y: float = option(10_000.0, "each strategy pool's initial Y reserve")
-    min_arb_profit: float = option(0.01, "smallest profit (Y) an arbitrageur trades for")
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.epoch_len < 1:
-            raise ValueError("steps and epoch-len must be at least 1")
+        super().__post_init__()
+        if self.epoch_len < 1:
+            raise ValueError("epoch-len must be at least 1")
         if not self.temperature > 0:
             raise ValueError("temperature must be positive")
         if not 0 <= self.min_weight <= 1 or self.loss_penalty < 0:
             raise ValueError("min-weight must be in 0..1 and loss-penalty non-negative")
-        if not (self.initial_price > 0 and self.initial_x > 0 and self.initial_y > 0):
-            raise ValueError("initial price and reserves must be positive")
 
 
 @dataclass

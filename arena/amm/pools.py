@@ -123,46 +123,13 @@ class PoolBatch:
 
     # -- quoting -----------------------------------------------------------------------------
 
-    def _quote_nano(
-        self,
-        side: Side,
-        amount: UIntArray,
-        rx: UIntArray,
-        ry: UIntArray,
-        sims: npt.NDArray[np.intp],
-    ) -> UIntArray:
-        """Outputs in nanos for the simulations ``sims`` (arrays, sides included, gathered)."""
-        raise NotImplementedError
-
     def quote(self, side: Side, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
         """``quote_buy_x`` (side 0, ``amount`` in Y) or ``quote_sell_x`` (side 1, in X).
 
         ``side`` is one side for all simulations or one per simulation. Simulations outside
         ``active`` get 0 without calling the pool.
         """
-        rx, ry = self.reserve_x, self.reserve_y
-        ok = (amount > 0.0) & np.isfinite(amount)
-        ok &= (rx > MIN_RESERVE) & (ry > MIN_RESERVE) & np.isfinite(rx) & np.isfinite(ry)
-        if active is not None:
-            ok &= active
-        sims = np.flatnonzero(ok)
-        out = np.zeros(self.size)
-        if sims.size == 0:
-            return out
-        full = sims.size == self.size
-        sides = side if isinstance(side, int) or full else side[sims]
-        nano_out = self._quote_nano(
-            sides,
-            to_nano(amount if full else amount[sims]),
-            to_nano(rx if full else rx[sims]),
-            to_nano(ry if full else ry[sims]),
-            sims,
-        )
-        quoted = from_nano(nano_out)
-        limit = np.where(sides == 0, rx[sims], ry[sims])
-        quoted[~(quoted <= limit)] = 0.0  # also NaN
-        out[sims] = quoted
-        return out
+        raise NotImplementedError
 
     # -- executing ---------------------------------------------------------------------------
 
@@ -302,6 +269,32 @@ class ScriptedPools(PoolBatch):
         super().__init__(instances, reserve_x, reserve_y)
         self._compute = [i.compute_swap for i in self.instances]
         self._readonly = [i.storage.readonly() for i in self.instances]
+
+    def quote(self, side: Side, amount: FloatArray, active: BoolArray | None = None) -> FloatArray:
+        """As :meth:`PoolBatch.quote`: validity checks and nanos here, one call per simulation."""
+        rx, ry = self.reserve_x, self.reserve_y
+        ok = (amount > 0.0) & np.isfinite(amount)
+        ok &= (rx > MIN_RESERVE) & (ry > MIN_RESERVE) & np.isfinite(rx) & np.isfinite(ry)
+        if active is not None:
+            ok &= active
+        sims = np.flatnonzero(ok)
+        out = np.zeros(self.size)
+        if sims.size == 0:
+            return out
+        full = sims.size == self.size
+        sides = side if isinstance(side, int) or full else side[sims]
+        nano_out = self._quote_nano(
+            sides,
+            to_nano(amount if full else amount[sims]),
+            to_nano(rx if full else rx[sims]),
+            to_nano(ry if full else ry[sims]),
+            sims,
+        )
+        quoted = from_nano(nano_out)
+        limit = np.where(sides == 0, rx[sims], ry[sims])
+        quoted[~(quoted <= limit)] = 0.0  # also NaN
+        out[sims] = quoted
+        return out
 
     def _quote_nano(
         self,

@@ -16,13 +16,13 @@ parts are kept separately, and the strategy's total is summed in the reference's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from arena.amm.arbitrage import closed_form, execute_best, reference_search
+from arena.amm.config import MarketConfig
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.edges import EdgeBook
 from arena.amm.inputs import StepInputs, input_blocks, step_inputs
@@ -41,26 +41,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def option(default: Any, text: str) -> Any:
-    """A config field with a help text shown by the command line."""
-    return field(default=default, metadata={"help": text})
-
-
 @dataclass(frozen=True)
-class PropAmmConfig:
-    """Settings of the ``prop-amm`` ruleset (the reference engine's defaults)."""
-
-    steps: int = option(10_000, "steps per simulation")
-    initial_price: float = option(100.0, "fair price at the start (Y per X)")
-    initial_x: float = option(100.0, "strategy pool's initial X reserve")
-    initial_y: float = option(10_000.0, "strategy pool's initial Y reserve")
-    min_arb_profit: float = option(0.01, "smallest profit (Y) an arbitrageur trades for")
-
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError("steps must be at least 1")
-        if not (self.initial_price > 0 and self.initial_x > 0 and self.initial_y > 0):
-            raise ValueError("initial price and reserves must be positive")
+class PropAmmConfig(MarketConfig):
+    """Settings of the ``prop-amm`` ruleset: the shared ones, with the reference's defaults."""
 
 
 @dataclass
