@@ -11,23 +11,52 @@ Load strategy files, run them over many simulated markets, and score them::
     print(arena.summarize(result.results))
 """
 
+import importlib as _importlib
 from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
 
 from arena.amm.arena_ruleset import ArenaConfig
 from arena.amm.propamm import PropAmmConfig
-from arena.competition import Competition
 from arena.errors import ArenaError, ConfigError, StrategyLoadError
 from arena.executors import DaskExecutor, Executor, LocalExecutor, SequentialExecutor, make_executor
-from arena.leaderboard import Leaderboard
 from arena.market import Market, Ruleset, SimulationOutput
-from arena.metrics import summarize
 from arena.payloads import AfterSwap, EpochBoundary, PropAmmAfterSwap, SwapRequest
 from arena.plugins import StrategySource, load_strategies, load_strategy, markets
-from arena.receipts import Receipt, read_receipt
-from arena.report import write_report
 from arena.runner import RunPlan, RunResult, SeedSchedule, run, trace
 from arena.storage import Storage, StorageError
-from arena.verification import verify
+
+if TYPE_CHECKING:
+    from arena.competition import Competition
+    from arena.leaderboard import Leaderboard
+    from arena.metrics import summarize
+    from arena.receipts import Receipt, read_receipt
+    from arena.report import write_report
+    from arena.verification import verify
+
+# Scoring, receipts and reports pull in scipy and matplotlib; worker processes, which import
+# this package too, never need them, so these names load on first use.
+_LAZY = {
+    "Competition": "arena.competition",
+    "Leaderboard": "arena.leaderboard",
+    "Receipt": "arena.receipts",
+    "read_receipt": "arena.receipts",
+    "summarize": "arena.metrics",
+    "verify": "arena.verification",
+    "write_report": "arena.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'arena' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 try:
     __version__ = _metadata.version("arena")
