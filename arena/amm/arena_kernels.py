@@ -27,7 +27,6 @@ __all__ = [
     "hull_batch",
     "route_batch",
     "route_execute_batch",
-    "warm_up",
     "waterfill_batch",
 ]
 
@@ -75,7 +74,11 @@ def _waterfill(total, gamma, r_in, r_out, usable, x):  # type: ignore[no-untyped
     return lam
 
 
-@njit(cache=True)
+@njit(
+    "void(float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1],"
+    " boolean[:, ::1], float64[:, ::1], float64[::1])",
+    cache=True,
+)
 def waterfill_batch(total, gamma, r_in, r_out, usable, x, lam):  # type: ignore[no-untyped-def]
     """:func:`_waterfill` for every simulation (rows); fills ``x`` (S, P) and ``lam`` (S,)."""
     for sim in range(total.shape[0]):
@@ -94,7 +97,7 @@ def _cp_demand_total(lam, gamma, r_in, r_out, cp):  # type: ignore[no-untyped-de
     return total
 
 
-@njit(cache=True)
+@njit("void(float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1])", cache=True)
 def hull_batch(inputs, outputs, lengths, slopes):  # type: ignore[no-untyped-def]
     """Upper concave hulls through (0, 0), one per row (monotone chain).
 
@@ -138,7 +141,12 @@ def hull_batch(inputs, outputs, lengths, slopes):  # type: ignore[no-untyped-def
             slopes[row, n] = max((ys[j] - ys[i]) / (xs[j] - xs[i]), 0.0)
 
 
-@njit(cache=True)
+@njit(
+    "void(float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1],"
+    " boolean[:, ::1], int64[::1], float64[:, :, ::1], float64[:, :, ::1],"
+    " float64[:, ::1])",
+    cache=True,
+)
 def route_batch(total, gamma, r_in, r_out, usable, sampled, lengths, slopes, x):  # type: ignore[no-untyped-def]
     """Optimal split of each order across constant-product pools and sampled pools.
 
@@ -201,7 +209,11 @@ def route_batch(total, gamma, r_in, r_out, usable, sampled, lengths, slopes, x):
             x[sim, seg_pool[order[m]]] += seg_length[order[m]]
 
 
-@njit(cache=True)
+@njit(
+    "void(float64[::1], float64[::1], float64[::1], uint64[:, ::1], float64,"
+    " int64[::1], float64[::1], float64[::1], float64[::1])",
+    cache=True,
+)
 def arbitrage_batch(fair, rx, ry, fees, min_profit, side, amount, out, edge):  # type: ignore[no-untyped-def]
     """Closed-form arbitrage of every pool (flat arrays, one entry per pool and simulation).
 
@@ -224,7 +236,11 @@ def arbitrage_batch(fair, rx, ry, fees, min_profit, side, amount, out, edge):  #
         )
 
 
-@njit(cache=True)
+@njit(
+    "void(float64[::1], boolean[::1], float64[::1], float64[:, ::1], float64[:, ::1],"
+    " uint64[:, :, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1])",
+    cache=True,
+)
 def route_execute_batch(  # type: ignore[no-untyped-def]
     total, is_buy, fair, rx, ry, fees, amount, out, edge
 ):
@@ -264,55 +280,3 @@ def route_execute_batch(  # type: ignore[no-untyped-def]
                 out[sim, i] = got
                 if got > 0.0:
                     edge[sim, i] = size - got * price if side == 0 else size * price - got
-
-
-def warm_up() -> None:
-    """Compile the kernels for the argument types the engine uses (see :mod:`arena.amm.kernels`)."""
-    sims, pools = 1, 2
-    grid = np.ones((sims, pools))
-    samples = np.ones((sims, 1, 3))
-    hull_batch(samples[:, 0], samples[:, 0].copy(), np.zeros((sims, 3)), np.zeros((sims, 3)))
-    route_batch(
-        np.ones(sims),
-        grid,
-        grid.copy(),
-        grid.copy(),
-        np.ones((sims, pools), dtype=np.bool_),
-        np.array([1], dtype=np.int64),
-        samples,
-        samples.copy(),
-        np.zeros((sims, pools)),
-    )
-    flat = np.ones(sims * pools)
-    fees = np.zeros((2, sims * pools), dtype=np.uint64)
-    waterfill_batch(
-        np.ones(sims),
-        grid,
-        grid.copy(),
-        grid.copy(),
-        np.ones((sims, pools), dtype=np.bool_),
-        np.zeros((sims, pools)),
-        np.zeros(sims),
-    )
-    arbitrage_batch(
-        flat,
-        flat.copy(),
-        flat.copy(),
-        fees,
-        0.01,
-        np.zeros(sims * pools, dtype=np.int64),
-        np.zeros(sims * pools),
-        np.zeros(sims * pools),
-        np.zeros(sims * pools),
-    )
-    route_execute_batch(
-        np.ones(sims),
-        np.ones(sims, dtype=np.bool_),
-        np.ones(sims),
-        grid.copy(),
-        grid.copy(),
-        fees.reshape(2, sims, pools),
-        np.zeros((sims, pools)),
-        np.zeros((sims, pools)),
-        np.zeros((sims, pools)),
-    )

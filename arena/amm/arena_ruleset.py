@@ -236,7 +236,7 @@ class _Engine:
         for k in range(int(inputs.order_counts.max(initial=0))):
             active = (inputs.order_counts > k) & valid
             if active.any():
-                self._route(inputs.order_sizes[:, k], inputs.order_is_buy[:, k], fair, active)
+                self._route(inputs.order_sizes[k], inputs.order_is_buy[k], fair, active)
         if (inputs.step + 1) % self.config.epoch_len == 0 or inputs.step == self.config.steps - 1:
             self._end_epoch(fair)
 

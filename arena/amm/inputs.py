@@ -30,8 +30,9 @@ BoolArray = npt.NDArray[np.bool_]
 class StepInputs:
     """One step's random inputs for every simulation of the batch.
 
-    ``order_sizes[:, k]`` and ``order_is_buy[:, k]`` describe each simulation's k-th order
-    of the step, for ``k < order_counts``; sizes are in Y.
+    ``order_sizes[k]`` and ``order_is_buy[k]`` describe each simulation's k-th order of the
+    step, for ``k < order_counts``; sizes are in Y. Every array is contiguous (the compiled
+    kernels take nothing else).
     """
 
     step: int
@@ -85,11 +86,11 @@ def step_inputs(
         for offset in range(inputs.prices.shape[1]):
             yield StepInputs(
                 inputs.first_step + offset,
-                inputs.prices[:, offset],
-                inputs.arb_start[:, offset],
-                inputs.order_counts[:, offset],
-                inputs.order_sizes[:, offset],
-                inputs.order_is_buy[:, offset],
+                np.ascontiguousarray(inputs.prices[:, offset]),
+                np.ascontiguousarray(inputs.arb_start[:, offset]),
+                np.ascontiguousarray(inputs.order_counts[:, offset]),
+                np.ascontiguousarray(inputs.order_sizes[:, offset].T),
+                np.ascontiguousarray(inputs.order_is_buy[:, offset].T),
             )
 
 

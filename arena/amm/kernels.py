@@ -10,7 +10,10 @@ Integer pricing is exact: ``floor(r_out * net / (r_in + net))`` multiplies into 
 (hi, lo) pair and divides it by a 64-bit divisor (Hacker's Delight ``divlu``, Knuth's
 algorithm D for two digits).
 
-Set ``NUMBA_DISABLE_JIT=1`` to run them as plain Python (slow, but debuggable).
+The kernels the engine calls have explicit signatures (contiguous arrays of fixed types): they
+compile when this module is imported, or load from numba's on-disk cache. The parent process
+imports them before any worker starts, so isolated workers, which may not write files, only
+ever load. Set ``NUMBA_DISABLE_JIT=1`` to run them as plain Python (slow, but debuggable).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["cp_output_scalar", "prop_amm_block", "quote_batch", "warm_up"]
+__all__ = ["cp_output_scalar", "prop_amm_block", "quote_batch"]
 
 _U64 = np.uint64
 _M32 = np.uint64(0xFFFFFFFF)
@@ -80,7 +83,7 @@ def _divlu(u1, u0, v):  # type: ignore[no-untyped-def]
     return q1 * _B32 + q0
 
 
-@njit(cache=True)
+@njit("uint64(uint64, uint64, uint64, uint64)", cache=True)
 def cp_output_scalar(amount, r_in, r_out, fee):  # type: ignore[no-untyped-def]
     """Exact constant-product output (nanos), fee in 1e-9 units; see :mod:`arena.amm.cpmm`."""
     if r_in == _U64(0) or r_out == _U64(0):
@@ -128,7 +131,11 @@ def _quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True)
+@njit(
+    "void(int64[::1], float64[::1], float64[::1], float64[::1], uint64[:, ::1],"
+    " boolean[::1], float64[::1])",
+    cache=True,
+)
 def quote_batch(side, amount, rx, ry, fees, active, out):  # type: ignore[no-untyped-def]
     """:func:`_quote` for every entry: ``side`` (E,) int64, ``fees`` (2, E), ``out`` filled."""
     for e in range(amount.shape[0]):
@@ -343,7 +350,12 @@ def _maximize_split(total, side, rx1, ry1, fee1, rx2, ry2, fee2):  # type: ignor
     return best
 
 
-@njit(cache=True)
+@njit(
+    "void(float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
+    " boolean[:, :, ::1], float64[:, ::1], uint64[:, ::1], float64[::1], float64,"
+    " float64[:, ::1])",
+    cache=True,
+)
 def prop_amm_block(  # type: ignore[no-untyped-def]
     prices, arb_start, counts, sizes, is_buy, reserves, fees, norm_gamma, min_profit, edges
 ):
@@ -402,33 +414,3 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
                         edges[sim, 3] += edge
                         edges[sim, 5] += edge
         reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
-
-
-def warm_up() -> None:
-    """Compile every kernel for the argument types the engine uses (cached on disk by numba).
-
-    Runs in the trusted parent before workers start: isolated workers may not write files,
-    so they must find compiled kernels in the cache.
-    """
-    sims, steps, orders = 1, 1, 1
-    quote_batch(
-        np.zeros(sims, dtype=np.int64),
-        np.ones(sims),
-        np.ones(sims),
-        np.ones(sims),
-        np.zeros((2, sims), dtype=np.uint64),
-        np.ones(sims, dtype=np.bool_),
-        np.zeros(sims),
-    )
-    prop_amm_block(
-        np.full((sims, steps), 100.0),
-        np.ones((sims, steps)),
-        np.zeros((sims, steps), dtype=np.int64),
-        np.zeros((sims, steps, orders)),
-        np.zeros((sims, steps, orders), dtype=np.bool_),
-        np.full((sims, 4), 100.0),
-        np.zeros((sims, 4), dtype=np.uint64),
-        np.ones(sims),
-        0.01,
-        np.zeros((sims, 6)),
-    )

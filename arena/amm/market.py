@@ -9,9 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from arena.amm.arena_kernels import warm_up as warm_up_arena
 from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
-from arena.amm.kernels import warm_up
 from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
@@ -149,12 +147,6 @@ def _output(
     return output
 
 
-def _compile_kernels() -> None:
-    """Compile (or load from numba's cache) every kernel before isolated workers need them."""
-    warm_up()
-    warm_up_arena()
-
-
 PROP_AMM = Ruleset(
     name="prop-amm",
     description="one strategy against the normalizer, by the public prop-amm challenge's rules",
@@ -184,7 +176,6 @@ AMM_MARKET = Market(
     default_ruleset=ARENA.name,
     check_strategy=check_fee_constant,
     default_strategies=DEFAULT_FIELD,
-    prepare=_compile_kernels,
 )
 
 

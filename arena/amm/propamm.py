@@ -173,8 +173,8 @@ class _Engine:
         self.norm_edges.add(edge, traded, arb=True)
         for k in range(int(inputs.order_counts.max(initial=0))):
             # The k-th order of every simulation at once: buys spend Y, sells size / fair X.
-            is_buy = inputs.order_is_buy[:, k]
-            size = inputs.order_sizes[:, k]
+            is_buy = inputs.order_is_buy[k]
+            size = inputs.order_sizes[k]
             in_x = np.divide(size, fair, out=np.zeros_like(size), where=fair > 0.0)
             side = np.where(is_buy, 0, 1)
             self._route(side, np.where(is_buy, size, in_x), fair, inputs.order_counts > k)
