@@ -44,3 +44,44 @@ def test_unknown_executor_and_missing_scheduler_are_plain_errors() -> None:
 def test_sequential_executor_reports_task_errors_through_the_future() -> None:
     future = SequentialExecutor().submit(lambda: 1 // 0)
     assert isinstance(future.exception(), ZeroDivisionError)
+
+
+def test_workers_run_with_a_cold_kernel_cache(tmp_path) -> None:
+    """Workers may not write files: the parent compiles every kernel they need, first.
+
+    A fresh numba cache (as on a new machine) with a run that uses every kernel: compiled
+    pools, compute_swap pools and hooks, in both rulesets.
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    for ruleset, names in (
+        ("arena", ["cp20", "flow_share", "vol_adaptive"]),
+        ("prop-amm", ["starter", "normalizer"]),
+    ):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "arena",
+                "run",
+                "-q",
+                "--ruleset",
+                ruleset,
+                "-n",
+                "4",
+                "--steps",
+                "200",
+                "-w",
+                "2",
+                *names,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "failed" not in done.stderr

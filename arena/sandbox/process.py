@@ -55,6 +55,8 @@ _WORKER_ENV: Final = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+#: Parent variables workers need to find what the parent prepared (compiled kernels).
+_PASSED_ON: Final = ("NUMBA_CACHE_DIR",)
 OnDeath = Literal["skip", "stop"]
 _TIMED_OUT: Final = object()
 
@@ -144,7 +146,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=dict(_WORKER_ENV),
+            env=_WORKER_ENV | {k: os.environ[k] for k in _PASSED_ON if k in os.environ},
             close_fds=True,
             pass_fds=(self.marker.fd,),
             start_new_session=True,
