@@ -88,3 +88,17 @@ def test_loading_never_runs_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.py"
     path.write_text(GOOD_HEADER + "BOOM = 1 // 0\n")
     assert load_strategy(str(path)).name == "x"
+
+
+def test_strategies_from_installed_packages(monkeypatch) -> None:
+    """The entry-point group arena.strategies names a module whose file is the strategy."""
+    from importlib.metadata import EntryPoint
+
+    import arena.plugins
+
+    found = [EntryPoint("cheap", "tests.fixtures.installed_strategy", "arena.strategies")]
+    monkeypatch.setattr(arena.plugins, "entry_points", lambda group: found)
+    strategy = load_strategy("cheap")
+    assert strategy.name == "Installed 25 bps"
+    assert strategy.origin == "entrypoint:cheap"
+    assert dict(strategy.constants)["FEE_BPS"] == 25
