@@ -49,6 +49,7 @@ from arena.amm.pools import (
     PoolBatch,
     PoolInstance,
     ScriptedPools,
+    Side,
 )
 from arena.amm.program import StrategyProgram
 from arena.amm.routing import route_sampled
@@ -151,8 +152,8 @@ def _shares(amounts: FloatArray, total: FloatArray) -> FloatArray:
     )
 
 
-_Trades = tuple[_Batch, int, FloatArray, FloatArray, BoolArray]
-"""Executed trades of a batch: (batch, side, inputs, outputs, where traded)."""
+_Trades = tuple[_Batch, Side, FloatArray, FloatArray, BoolArray]
+"""Executed trades of a batch: (batch, side(s), inputs, outputs, where traded)."""
 
 
 def simulate_arena(
@@ -259,11 +260,10 @@ class _Engine:
                     out,
                     edge,
                 )
-                for chosen in (0, 1):
-                    traded = chosen_side == chosen
-                    if traded.any():
-                        batch.edges.add(edge, traded, arb=True)
-                        trades.append((batch, chosen, amount, out, traded))
+                traded = chosen_side >= 0
+                if traded.any():
+                    batch.edges.add(edge, traded, arb=True)
+                    trades.append((batch, np.maximum(chosen_side, 0), amount, out, traded))
                 continue
             buy, sell = precise_search(pools, price, ok, floor)
             take_sell = sell.ok & ~(buy.ok & ~(sell.profit > buy.profit))
@@ -351,9 +351,7 @@ class _Engine:
         self.flow = _shares(amount, total)
         buy = batch.flat(is_buy)
         inputs, outputs = amount.reshape(-1), out.reshape(-1)
-        self._notify(
-            [(batch, 0, inputs, outputs, traded & buy), (batch, 1, inputs, outputs, traded & ~buy)]
-        )
+        self._notify([(batch, np.where(buy, 0, 1), inputs, outputs, traded)])
         self.flow[:] = 0.0
 
     @staticmethod
