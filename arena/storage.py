@@ -126,13 +126,26 @@ class Storage:
         buffer[: len(data)] = data
         self._attach(buffer, writable)
 
-    def _attach(self, buffer: bytearray, writable: bool) -> None:
+    def _attach(self, buffer: bytearray | memoryview, writable: bool) -> None:
         self._buffer = buffer
         self._view = memoryview(buffer)
         self._writable = writable
         self.u64 = Slots(self._view, "u64", writable=writable)
         self.i64 = Slots(self._view, "i64", writable=writable)
         self.f64 = Slots(self._view, "f64", writable=writable)
+
+    def move_to(self, buffer: memoryview) -> None:
+        """Keep this storage's bytes in ``buffer`` from now on (its contents are copied there).
+
+        Engines keep the storages of many simulations as rows of one array, to snapshot and
+        read them all at once. Read-only views taken before the move keep the old bytes.
+
+        :param buffer: 1024 writable bytes (format ``B``), e.g. a row of a ``uint8`` array.
+        """
+        if buffer.readonly or buffer.format != "B" or buffer.nbytes != STORAGE_SIZE:
+            raise ValueError(f"storage needs {STORAGE_SIZE} writable bytes")
+        buffer[:] = self._buffer
+        self._attach(buffer, self._writable)
 
     def readonly(self) -> Storage:
         """A read-only view sharing this storage's bytes (what ``compute_swap`` receives)."""

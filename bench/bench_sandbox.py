@@ -8,8 +8,9 @@ Three figures per strategy, each the best of five rounds:
 * direct calls of ``compute_swap`` compiled as plain Python (ordinary ``compile``, the real
   builtins) and under the sandbox (restricted compile, guards, work budget, a fresh allowance
   per call as the engine gives it);
-* the engine's quoting loop (``ScriptedPools.quote`` over 250 simulations) with plain and with
-  sandboxed functions, which adds the engine's own per-call work to both;
+* the engine's per-call path (``StrategyHost.quote``, as the engine's request loop calls it,
+  over 250 simulations) with plain and with sandboxed functions, which adds the engine's own
+  per-call work to both;
 * the work units an average call costs.
 """
 
@@ -21,9 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from arena.amm.pools import PoolInstance, ScriptedPools
+from arena.amm.host import PoolInstance, StrategyHost
 from arena.amm.program import StrategyProgram
 from arena.plugins import StrategySource, bind_hooks, load_strategy
 from arena.sandbox import METER
@@ -67,16 +66,17 @@ def direct_rate(compute: Callable[..., Any], calls: int, metered: bool) -> float
 
 
 def quote_rate(compute: Callable[..., Any], calls: int) -> float:
-    """Calls per second through the engine's quoting loop over 250 simulations."""
+    """Calls per second through the engine's per-call path, over 250 simulations."""
     instances = [PoolInstance(Storage(), compute_swap=compute) for _ in range(SIMULATIONS)]
-    pools = ScriptedPools(instances, np.full(SIMULATIONS, 100.0), np.full(SIMULATIONS, 10_000.0))
-    amounts = np.linspace(0.1, 50.0, SIMULATIONS)
+    quote = StrategyHost(instances).quote
+    amounts = [int(size * 1e9) for size in range(1, SIMULATIONS + 1)]
     repeats = max(1, calls // SIMULATIONS)
     best = float("inf")
     for _ in range(ROUNDS):
         started = time.perf_counter()
         for k in range(repeats):
-            pools.quote(k & 1, amounts)
+            for sim, amount in enumerate(amounts):
+                quote(sim, k & 1, amount, 100 * 10**9, 10_000 * 10**9, k)
         best = min(best, time.perf_counter() - started)
     return repeats * SIMULATIONS / best
 

@@ -1,10 +1,10 @@
 """Compiled scalar kernels for constant-product pools (numba).
 
 Pools whose pricing the engine knows (constant product, fees in storage) need no strategy
-code to quote, so their whole simulation can run compiled, one simulation at a time, like the
-reference engine. These functions are straightforward scalar ports of the reference rules;
-the array engine in :mod:`arena.amm.propamm` runs the same rules for pools quoted by Python
-code, and the two are tested to agree bit for bit.
+code to quote, so the engines (:mod:`arena.amm.propamm_engine`, :mod:`arena.amm.arena_engine`)
+price them here, in compiled code. These functions are straightforward scalar ports of the
+reference rules; a pool written as ``compute_swap`` with the same pricing goes through the
+engine's requests to Python instead, and the two are tested to agree bit for bit.
 
 Integer pricing is exact: ``floor(r_out * net / (r_in + net))`` multiplies into a 128-bit
 (hi, lo) pair and divides it by a 64-bit divisor (Hacker's Delight ``divlu``, Knuth's
@@ -23,20 +23,46 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["cp_output_scalar", "prop_amm_block", "quote_batch"]
+from arena.amm.searches import (
+    ARB_MAX_ITERS,
+    ARB_REL_TOL,
+    MAX_INPUT,
+    MIN_INPUT,
+    POINT,
+    ROUTER_MIN_TRADE,
+    arb_begin,
+    arb_result,
+    arb_tell,
+    min_inputs,
+    split_begin,
+    split_inputs,
+    split_result,
+    split_tell,
+)
+
+__all__ = [
+    "arb_starts",
+    "closed_candidate",
+    "cp_output_scalar",
+    "execute",
+    "execute_best",
+    "maximize_split",
+    "nano",
+    "quotable",
+    "quote",
+    "searched_candidate",
+    "settle",
+    "storage_fees",
+]
 
 _U64 = np.uint64
 _M32 = np.uint64(0xFFFFFFFF)
 _B32 = np.uint64(1 << 32)
 _FEE_SCALE = np.uint64(1_000_000_000)
+_WAD_PER_FEE_UNIT = np.uint64(1_000_000_000)  # WAD (1e18) / FEE_SCALE
 _U64_MAX = np.uint64(0xFFFFFFFFFFFFFFFF)
 _TWO_64 = 18446744073709551616.0
 _MIN_RESERVE = 1e-12
-_MIN_INPUT = 0.001
-_GOLDEN = 0.6180339887498948
-_MAX_INPUT = (_TWO_64 / 1e9) * 0.999999
-_MIN_NOTIONAL = 0.01
-_ROUTER_MIN = 0.001
 
 
 @njit(cache=True)
@@ -102,7 +128,7 @@ def cp_output_scalar(amount, r_in, r_out, fee):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _nano(value):  # type: ignore[no-untyped-def]
+def nano(value):  # type: ignore[no-untyped-def]
     scaled = value * 1e9
     if not scaled > 0.0:
         return _U64(0)
@@ -112,40 +138,55 @@ def _nano(value):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
+def storage_fees(words):  # type: ignore[no-untyped-def]
+    """A fee-slot pool's fees from its storage words 0 and 1 (WAD), in 1e-9 units, capped."""
+    return min(words[0] // _WAD_PER_FEE_UNIT, _FEE_SCALE), min(
+        words[1] // _WAD_PER_FEE_UNIT, _FEE_SCALE
+    )
+
+
+@njit(cache=True)
+def quotable(amount, rx, ry):  # type: ignore[no-untyped-def]
+    """Whether a pool is asked at all: a positive finite input and live finite reserves."""
+    return (
+        amount > 0.0
+        and math.isfinite(amount)
+        and rx > _MIN_RESERVE
+        and ry > _MIN_RESERVE
+        and math.isfinite(rx)
+        and math.isfinite(ry)
+    )
+
+
+@njit(cache=True)
+def quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     """The reference's quote_buy_x (side 0, Y in) / quote_sell_x (side 1, X in)."""
-    if not (amount > 0.0) or not math.isfinite(amount):
-        return 0.0
-    if not (rx > _MIN_RESERVE and ry > _MIN_RESERVE) or not (
-        math.isfinite(rx) and math.isfinite(ry)
-    ):
+    if not quotable(amount, rx, ry):
         return 0.0
     if side == 0:
-        out = cp_output_scalar(_nano(amount), _nano(ry), _nano(rx), fee) / 1e9
+        out = cp_output_scalar(nano(amount), nano(ry), nano(rx), fee) / 1e9
         limit = rx
     else:
-        out = cp_output_scalar(_nano(amount), _nano(rx), _nano(ry), fee) / 1e9
+        out = cp_output_scalar(nano(amount), nano(rx), nano(ry), fee) / 1e9
         limit = ry
     if not math.isfinite(out) or out <= 0.0 or out > limit:
         return 0.0
     return out
 
 
-@njit(
-    "void(int64[::1], float64[::1], float64[::1], float64[::1], uint64[:, ::1],"
-    " boolean[::1], float64[::1])",
-    cache=True,
-)
-def quote_batch(side, amount, rx, ry, fees, active, out):  # type: ignore[no-untyped-def]
-    """:func:`_quote` for every entry: ``side`` (E,) int64, ``fees`` (2, E), ``out`` filled."""
-    for e in range(amount.shape[0]):
-        out[e] = _quote(side[e], amount[e], rx[e], ry[e], fees[side[e], e]) if active[e] else 0.0
+@njit(cache=True)
+def execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
+    """The reference's execute: (output, new rx, new ry); output 0 leaves reserves alone."""
+    return settle(side, amount, quote(side, amount, rx, ry, fee), rx, ry)
 
 
 @njit(cache=True)
-def _execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
-    """The reference's execute: (output, new rx, new ry); output 0 leaves reserves alone."""
-    out = _quote(side, amount, rx, ry, fee)
+def settle(side, amount, out, rx, ry):  # type: ignore[no-untyped-def]
+    """Move reserves by a quoted trade: (output, new rx, new ry), or (0, rx, ry) if refused.
+
+    A trade is refused if its output is not positive, takes the whole reserve, or leaves a
+    reserve below the minimum or not finite.
+    """
     if out <= 0.0:
         return 0.0, rx, ry
     if side == 0:
@@ -164,94 +205,25 @@ def _execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _profit(side, amount, fair, rx, ry, fee):  # type: ignore[no-untyped-def]
-    out = _quote(side, amount, rx, ry, fee)
-    value = out * fair - amount if side == 0 else out - amount * fair
-    return value if math.isfinite(value) else -math.inf
+def arb_starts(start, fair, min_buy, min_sell):  # type: ignore[no-untyped-def]
+    """Where the reference's arbitrage searches start on each side, from a size in Y."""
+    start_y = min(max(start, MIN_INPUT, min_buy), MAX_INPUT)
+    return start_y, min(max(start_y / max(fair, 1e-9), min_sell), MAX_INPUT)
 
 
 @njit(cache=True)
-def _bracket(side, start, floor, fair, rx, ry, fee):  # type: ignore[no-untyped-def]
-    floor = max(floor, _MIN_INPUT)
-    lo = floor
-    upper = max(_MAX_INPUT, floor)
-    mid = min(max(start, floor), upper)
-    mid_value = _profit(side, mid, fair, rx, ry, fee)
-    if mid_value <= 0.0:
-        return lo, mid
-    hi = min(mid * 2.0, upper)
-    if hi <= mid:
-        return lo, mid
-    hi_value = _profit(side, hi, fair, rx, ry, fee)
-    for _ in range(24):
-        if hi_value <= mid_value or hi >= upper:
-            return lo, hi
-        lo, mid, mid_value = mid, hi, hi_value
-        next_hi = min(hi * 2.0, upper)
-        if next_hi <= hi:
-            return lo, hi
-        hi = next_hi
-        hi_value = _profit(side, hi, fair, rx, ry, fee)
-    return lo, hi
+def searched_candidate(state, side, start, floor, fair, rx, ry, fee, min_profit):  # type: ignore[no-untyped-def]
+    """(input, profit, ok) of the reference's arbitrage search on one side of a pool."""
+    arb_begin(
+        state, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS, ARB_REL_TOL, min_profit
+    )
+    while arb_tell(state, quote(side, state[POINT], rx, ry, fee)):
+        pass
+    return arb_result(state)
 
 
 @njit(cache=True)
-def _golden(side, lo, hi, fair, rx, ry, fee):  # type: ignore[no-untyped-def]
-    left = max(min(lo, hi), 0.0)
-    right = max(hi, lo, _MIN_INPUT)
-    if right <= left:
-        return right
-    best_x, best = left, _profit(side, left, fair, rx, ry, fee)
-    value = _profit(side, right, fair, rx, ry, fee)
-    if value > best:
-        best_x, best = right, value
-    x1 = right - _GOLDEN * (right - left)
-    x2 = left + _GOLDEN * (right - left)
-    f1 = _profit(side, x1, fair, rx, ry, fee)
-    f2 = _profit(side, x2, fair, rx, ry, fee)
-    if f1 > best:
-        best_x, best = x1, f1
-    if f2 > best:
-        best_x, best = x2, f2
-    for _ in range(12):
-        if f1 < f2:
-            left, x1, f1 = x1, x2, f2
-            x2 = left + _GOLDEN * (right - left)
-            f2 = _profit(side, x2, fair, rx, ry, fee)
-            if f2 > best:
-                best_x, best = x2, f2
-        else:
-            right, x2, f2 = x2, x1, f1
-            x1 = right - _GOLDEN * (right - left)
-            f1 = _profit(side, x1, fair, rx, ry, fee)
-            if f1 > best:
-                best_x, best = x1, f1
-        if (right - left) <= 0.01 * max(abs(0.5 * (left + right)), _MIN_INPUT):
-            break
-    return best_x
-
-
-@njit(cache=True)
-def _searched_candidate(side, start, floor, fair, rx, ry, fee, min_profit):  # type: ignore[no-untyped-def]
-    """(input, profit, ok) of the reference's search on one side.
-
-    A side whose profit is not positive at the smallest allowed input is skipped: for a
-    concave output curve the profit is then nowhere positive beyond it, and the reference's
-    search would end in a candidate below the profit floor anyway.
-    """
-    if _profit(side, max(floor, _MIN_INPUT), fair, rx, ry, fee) <= 0.0:
-        return floor, 0.0, False
-    lo, hi = _bracket(side, start, floor, fair, rx, ry, fee)
-    best = _golden(side, lo, hi, fair, rx, ry, fee)
-    if best < floor:
-        return best, 0.0, False
-    out = _quote(side, best, rx, ry, fee)
-    profit = out * fair - best if side == 0 else out - best * fair
-    return best, profit, out > 0.0 and profit >= min_profit
-
-
-@njit(cache=True)
-def _closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: ignore[no-untyped-def]
+def closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: ignore[no-untyped-def]
     """(input, profit, ok) of the reference's closed-form normalizer arbitrage on one side."""
     if not (math.isfinite(rx) and math.isfinite(ry) and rx > 0.0 and ry > 0.0 and gamma > 0.0):
         return 0.0, 0.0, False
@@ -259,20 +231,19 @@ def _closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: igno
         target = math.sqrt(fair * rx * gamma * ry)
         if not math.isfinite(target) or target <= ry:
             return 0.0, 0.0, False
-        amount = min(max((target - ry) / gamma, _MIN_INPUT, _MIN_NOTIONAL), _MAX_INPUT)
+        amount = min(max((target - ry) / gamma, min_inputs(fair)[0]), MAX_INPUT)
     else:
         target = math.sqrt(ry * rx * gamma / fair)
         if not math.isfinite(target) or target <= rx:
             return 0.0, 0.0, False
-        floor = max(_MIN_INPUT, _MIN_NOTIONAL / max(fair, 1e-9))
-        amount = min(max((target - rx) / gamma, floor), _MAX_INPUT)
-    out = _quote(side, amount, rx, ry, fee)
+        amount = min(max((target - rx) / gamma, min_inputs(fair)[1]), MAX_INPUT)
+    out = quote(side, amount, rx, ry, fee)
     profit = out * fair - amount if side == 0 else out - amount * fair
     return amount, profit, out > 0.0 and profit >= min_profit
 
 
 @njit(cache=True)
-def _execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
+def execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
     """Execute the better candidate (sell only if strictly better).
 
     :returns: (side or -1, input, output, the pool's edge, rx, ry).
@@ -281,136 +252,21 @@ def _execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def
     sell_amount, sell_profit, sell_ok = sell
     take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
     if take_sell:
-        out, rx, ry = _execute(1, sell_amount, rx, ry, fees[1])
+        out, rx, ry = execute(1, sell_amount, rx, ry, fees[1])
         return (1 if out > 0.0 else -1), sell_amount, out, sell_amount * fair - out, rx, ry
     if buy_ok:
-        out, rx, ry = _execute(0, buy_amount, rx, ry, fees[0])
+        out, rx, ry = execute(0, buy_amount, rx, ry, fees[0])
         return (0 if out > 0.0 else -1), buy_amount, out, buy_amount - out * fair, rx, ry
     return -1, 0.0, 0.0, 0.0, rx, ry
 
 
 @njit(cache=True)
-def _split_score(a, b):  # type: ignore[no-untyped-def]
-    total = a + b
-    return total if math.isfinite(total) else -math.inf
-
-
-@njit(cache=True)
-def _split_eval(alpha, total, side, rx1, ry1, fee1, rx2, ry2, fee2):  # type: ignore[no-untyped-def]
-    in1 = total * alpha
-    in2 = total * (1.0 - alpha)
-    out1 = _quote(side, in1, rx1, ry1, fee1) if in1 > _ROUTER_MIN else 0.0
-    out2 = _quote(side, in2, rx2, ry2, fee2) if in2 > _ROUTER_MIN else 0.0
-    return in1, in2, out1, out2
-
-
-@njit(cache=True)
-def _maximize_split(total, side, rx1, ry1, fee1, rx2, ry2, fee2):  # type: ignore[no-untyped-def]
-    """The reference router's golden-section search over the first pool's share."""
-    left, right = 0.0, 1.0
-    best = _split_eval(left, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-    q = _split_eval(right, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-    if _split_score(q[2], q[3]) > _split_score(best[2], best[3]):
-        best = q
-    x1 = right - _GOLDEN * (right - left)
-    x2 = left + _GOLDEN * (right - left)
-    q1 = _split_eval(x1, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-    q2 = _split_eval(x2, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-    if _split_score(q1[2], q1[3]) > _split_score(best[2], best[3]):
-        best = q1
-    if _split_score(q2[2], q2[3]) > _split_score(best[2], best[3]):
-        best = q2
-    for _ in range(14):
-        if right - left <= 1e-3:
-            break
-        if total * (right - left) <= 0.01 * max(abs(total * (0.5 * (left + right))), _ROUTER_MIN):
-            break
-        s1, s2 = _split_score(q1[2], q1[3]), _split_score(q2[2], q2[3])
-        if (
-            math.isfinite(s1)
-            and math.isfinite(s2)
-            and abs(s1 - s2) <= 0.01 * max(abs(s1), abs(s2), 1e-12)
-        ):
-            break
-        if s1 < s2:
-            left, x1, q1 = x1, x2, q2
-            x2 = left + _GOLDEN * (right - left)
-            q2 = _split_eval(x2, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-            if _split_score(q2[2], q2[3]) > _split_score(best[2], best[3]):
-                best = q2
-        else:
-            right, x2, q2 = x2, x1, q1
-            x1 = right - _GOLDEN * (right - left)
-            q1 = _split_eval(x1, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-            if _split_score(q1[2], q1[3]) > _split_score(best[2], best[3]):
-                best = q1
-    q = _split_eval((left + right) * 0.5, total, side, rx1, ry1, fee1, rx2, ry2, fee2)
-    if _split_score(q[2], q[3]) > _split_score(best[2], best[3]):
-        best = q
-    return best
-
-
-@njit(
-    "void(float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
-    " boolean[:, :, ::1], float64[:, ::1], uint64[:, ::1], float64[::1], float64,"
-    " float64[:, ::1])",
-    cache=True,
-)
-def prop_amm_block(  # type: ignore[no-untyped-def]
-    prices, arb_start, counts, sizes, is_buy, reserves, fees, norm_gamma, min_profit, edges
-):
-    """Advance every simulation of a batch through one block of steps of the prop-amm rules.
-
-    :param prices: fair prices (S, B); ``arb_start``: arbitrage start sizes (S, B).
-    :param counts: orders per step (S, B); ``sizes`` (Y) and ``is_buy``: (S, B, K).
-    :param reserves: (S, 4) float: strategy x, y, normalizer x, y (updated in place).
-    :param fees: (S, 4) uint64 fees in 1e-9 units: strategy side 0, side 1, normalizer side 0,
-        side 1.
-    :param norm_gamma: (S,) the normalizer's ``(10000 - bps) / 10000`` for its closed form.
-    :param edges: (S, 6) accumulators (updated in place): strategy total, arb, retail;
-        normalizer total, arb, retail.
-    """
-    for sim in range(prices.shape[0]):
-        rx, ry, nrx, nry = reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3]
-        sub_fees = (fees[sim, 0], fees[sim, 1])
-        norm_fees = (fees[sim, 2], fees[sim, 3])
-        gamma = norm_gamma[sim]
-        for t in range(prices.shape[1]):
-            fair = prices[sim, t]
-            if not (math.isfinite(fair) and fair > 0.0):
-                continue
-            min_buy = max(_MIN_INPUT, _MIN_NOTIONAL)
-            min_sell = max(_MIN_INPUT, _MIN_NOTIONAL / max(fair, 1e-9))
-            start_y = min(max(arb_start[sim, t], _MIN_INPUT, min_buy), _MAX_INPUT)
-            start_x = min(max(start_y / max(fair, 1e-9), min_sell), _MAX_INPUT)
-            buy = _searched_candidate(0, start_y, min_buy, fair, rx, ry, sub_fees[0], min_profit)
-            sell = _searched_candidate(1, start_x, min_sell, fair, rx, ry, sub_fees[1], min_profit)
-            side, _, _, edge, rx, ry = _execute_best(buy, sell, fair, rx, ry, sub_fees)
-            if side >= 0:
-                edges[sim, 0] += edge
-                edges[sim, 1] += edge
-            buy = _closed_candidate(0, fair, nrx, nry, gamma, norm_fees[0], min_profit)
-            sell = _closed_candidate(1, fair, nrx, nry, gamma, norm_fees[1], min_profit)
-            side, _, _, edge, nrx, nry = _execute_best(buy, sell, fair, nrx, nry, norm_fees)
-            if side >= 0:
-                edges[sim, 3] += edge
-                edges[sim, 4] += edge
-            for k in range(counts[sim, t]):
-                side = 0 if is_buy[sim, t, k] else 1
-                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
-                in1, in2, out1, out2 = _maximize_split(
-                    total, side, rx, ry, sub_fees[side], nrx, nry, norm_fees[side]
-                )
-                if in1 > _ROUTER_MIN and out1 > 0.0:
-                    out, rx, ry = _execute(side, in1, rx, ry, sub_fees[side])
-                    if out > 0.0:
-                        edge = in1 - out * fair if side == 0 else in1 * fair - out
-                        edges[sim, 0] += edge
-                        edges[sim, 2] += edge
-                if in2 > _ROUTER_MIN and out2 > 0.0:
-                    out, nrx, nry = _execute(side, in2, nrx, nry, norm_fees[side])
-                    if out > 0.0:
-                        edge = in2 - out * fair if side == 0 else in2 * fair - out
-                        edges[sim, 3] += edge
-                        edges[sim, 5] += edge
-        reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
+def maximize_split(state, total, side, rx1, ry1, fee1, rx2, ry2, fee2):  # type: ignore[no-untyped-def]
+    """The reference router's split of an order between two constant-product pools."""
+    split_begin(state, total)
+    while True:
+        in1, in2 = split_inputs(state)
+        out1 = quote(side, in1, rx1, ry1, fee1) if in1 > ROUTER_MIN_TRADE else 0.0
+        out2 = quote(side, in2, rx2, ry2, fee2) if in2 > ROUTER_MIN_TRADE else 0.0
+        if not split_tell(state, out1, out2):
+            return split_result(state)

@@ -88,7 +88,7 @@ def _prop_amm(
             result.errors.counts,
             result.errors.first,
             units=np.asarray(result.errors.units, dtype=np.int64),
-            calls=result.errors.calls,
+            calls=np.asarray(result.errors.calls, dtype=np.int64),
         ),
         _PoolRows(
             NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.pools import ClosedFormPools, PoolBatch, PoolInstance, ScriptedPools
+from arena.amm.host import PoolInstance, StrategyHost
 from arena.errors import StrategyLoadError
 from arena.plugins import HookBinding, StrategySource, validate_hooks
 from arena.sandbox import compile_strategy
@@ -68,32 +67,21 @@ class StrategyProgram:
         self.source = source
         self.compiled = compile_strategy(source.source, source.origin)
         self.initial_fees = fee_wads(source.constant(FEE_CONSTANT), source.origin)
-        self.closed_form = "compute_swap" not in source.hooks
         self._binding: HookBinding | None = None
 
-    def instance(self, initial: bytes = b"") -> PoolInstance:
-        """Run the module body in a fresh namespace and bind its hooks for one simulation.
-
-        :param initial: initial storage contents (before ``FEE_BPS`` is applied).
-        """
+    def instance(self) -> PoolInstance:
+        """Run the module body in a fresh namespace and bind its hooks for one simulation."""
         namespace = self.compiled.instantiate(owner=self.source.label)
         if self._binding is None:  # pluggy validates the real functions once
             self._binding = validate_hooks(namespace, self.source.origin)
         hooks = self._binding.bind(namespace)
-        storage = Storage(initial)
+        storage = Storage()
         if self.initial_fees is not None:
             for slot, wad in zip(FEE_SLOTS, self.initial_fees, strict=True):
                 storage.u64[slot] = wad
         return PoolInstance(storage=storage, **hooks)
 
-    def pools(
-        self,
-        count: int,
-        reserve_x: npt.NDArray[np.float64],
-        reserve_y: npt.NDArray[np.float64],
-        initial: Sequence[bytes] | None = None,
-    ) -> PoolBatch:
-        """This strategy's pool in ``count`` simulations."""
-        instances = [self.instance(initial[i] if initial else b"") for i in range(count)]
-        kind = ClosedFormPools if self.closed_form else ScriptedPools
-        return kind(instances, reserve_x, reserve_y)
+    def host(self, count: int, memory: npt.NDArray[np.uint8] | None = None) -> StrategyHost:
+        """This strategy in ``count`` simulations (storages in ``memory``, see
+        :class:`~arena.amm.host.StrategyHost`)."""
+        return StrategyHost([self.instance() for _ in range(count)], memory)

@@ -17,28 +17,27 @@ parts are kept separately, and the strategy's total is summed in the reference's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.arbitrage import closed_form, execute_best, reference_search
 from arena.amm.config import MarketConfig
 from arena.amm.cpmm import bps_to_fee
-from arena.amm.edges import EdgeBook
-from arena.amm.inputs import StepInputs, input_blocks, step_inputs
-from arena.amm.kernels import prop_amm_block
+from arena.amm.edges import Edges
+from arena.amm.host import ErrorLog
+from arena.amm.inputs import input_blocks
 from arena.amm.params import MarketParams, sample_params
-from arena.amm.pools import ClosedFormPools, ErrorLog, PoolBatch, PoolInstance, Side
 from arena.amm.program import StrategyProgram
-from arena.amm.search import ROUTER_MIN_TRADE, maximize_split
+from arena.amm.propamm_engine import prop_amm_block, prop_amm_requests
+from arena.amm.requests import serve
 from arena.amm.trace import Observer
-from arena.payloads import AfterSwap, PropAmmAfterSwap
-from arena.storage import Storage
+from arena.payloads import PropAmmAfterSwap
 
 __all__ = ["PropAmmConfig", "PropAmmResult", "simulate_prop_amm"]
 
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+_NO_TRACE: Final = np.zeros((0, 0, 0))
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,8 @@ class PropAmmResult:
     """Per-simulation outcomes of one strategy against the normalizer."""
 
     params: list[MarketParams]
-    strategy: EdgeBook
-    normalizer: EdgeBook
+    strategy: Edges
+    normalizer: Edges
     errors: ErrorLog
     calls: int
 
@@ -63,165 +62,80 @@ def simulate_prop_amm(
     config: PropAmmConfig = PropAmmConfig(),
     observer: Observer | None = None,
 ) -> PropAmmResult:
-    """Run one strategy against the normalizer in the simulations of ``seeds`` (lock-step).
+    """Run one strategy against the normalizer in the simulations of ``seeds``.
 
     :param observer: called after every step (see :mod:`arena.amm.trace`).
     """
     params = [sample_params(seed) for seed in seeds]
-    ones = np.ones(len(seeds))
-    submission = program.pools(len(seeds), ones * config.initial_x, ones * config.initial_y)
-    normalizer = normalizer_pools(params, config.initial_x, config.initial_y)
-    if isinstance(submission, ClosedFormPools) and not submission.has_hooks and observer is None:
-        return _simulate_compiled(submission, normalizer, params, config)
-    engine = _Engine(submission, normalizer, params, config)
-    for inputs in step_inputs(params, config.steps, config.initial_price):
-        engine.step(inputs)
+    size = len(seeds)
+    host = program.host(size)
+    liquidity = np.array([p.norm_liquidity_mult for p in params])
+    reserves = np.ascontiguousarray(
+        np.stack(
+            [
+                np.full(size, config.initial_x),
+                np.full(size, config.initial_y),
+                config.initial_x * liquidity,
+                config.initial_y * liquidity,
+            ],
+            axis=1,
+        )
+    )
+    fees = np.zeros((size, 4), dtype=np.uint64)
+    if not host.scripted:
+        fees[:, :2] = host.fee_units()
+    fees[:, 2] = fees[:, 3] = [bps_to_fee(p.norm_fee_bps) for p in params]
+    gamma = _normalizer_gamma(params)
+    edges = np.zeros((size, 6))
+    compiled = not host.scripted and not host.has_after_swap and observer is None
+    words = host.memory.view(np.uint64)
+    answer = np.zeros(1, dtype=np.uint64)
+    spot = np.zeros(1)
+    normalizer_spot = spot.data
+
+    def record(
+        sim: int,
+        pool: int,
+        side: int,
+        amount: int,
+        out: int,
+        rx: int,
+        ry: int,
+        step: int,
+        flow: float,
+    ) -> PropAmmAfterSwap:
+        # One epoch, two pools, the normalizer's spot as the competing price.
+        return PropAmmAfterSwap(
+            side, amount, out, rx, ry, step, step, 0, 2, 0, flow, 1.0, (normalizer_spot[0],)
+        )
+
+    for block in input_blocks(params, config.steps, config.initial_price):
+        arrays = (block.prices, block.arb_start, block.order_counts)
+        orders = (block.order_sizes, block.order_is_buy)
+        if compiled:
+            prop_amm_block(*arrays, *orders, reserves, fees, gamma, config.min_arb_profit, edges)
+            continue
+        trace = np.zeros((size, block.prices.shape[1], 4)) if observer else _NO_TRACE
+        for sim in range(size):
+            requests = prop_amm_requests(
+                sim, *arrays, *orders, block.first_step, reserves, fees, words, gamma,
+                config.min_arb_profit, host.scripted, host.has_after_swap, edges, answer,
+                spot, trace,
+            )  # fmt: skip
+            serve(requests, sim, [host], answer, record)
         if observer is not None:
-            edges = np.stack([engine.sub_edges.total, engine.norm_edges.total], axis=1)
-            spots = np.stack([submission.spot(), normalizer.spot()], axis=1)
-            observer(inputs.step, inputs.fair, edges, spots)
+            for t in range(block.prices.shape[1]):
+                fair = block.prices[:, t]
+                observer(block.first_step + t, fair, trace[:, t, :2], trace[:, t, 2:])
     return PropAmmResult(
         params=params,
-        strategy=engine.sub_edges,
-        normalizer=engine.norm_edges,
-        errors=submission.errors,
-        calls=submission.calls,
+        strategy=Edges(edges[:, 0].copy(), edges[:, 1].copy(), edges[:, 2].copy()),
+        normalizer=Edges(edges[:, 3].copy(), edges[:, 4].copy(), edges[:, 5].copy()),
+        errors=host.errors,
+        calls=host.calls,
     )
 
 
 def _normalizer_gamma(params: list[MarketParams]) -> FloatArray:
     """The normalizer's ``gamma`` as the reference computes it from its fee in basis points."""
     return (10_000.0 - np.array([p.norm_fee_bps for p in params], dtype=np.float64)) / 10_000.0
-
-
-def _simulate_compiled(
-    submission: ClosedFormPools,
-    normalizer: ClosedFormPools,
-    params: list[MarketParams],
-    config: PropAmmConfig,
-) -> PropAmmResult:
-    """Both pools are constant product and nothing reacts to trades: run compiled."""
-    size = len(params)
-    reserves = np.stack(
-        [submission.reserve_x, submission.reserve_y, normalizer.reserve_x, normalizer.reserve_y],
-        axis=1,
-    )
-    fees = np.ascontiguousarray(np.concatenate([submission.fees, normalizer.fees]).T)
-    edges = np.zeros((size, 6))
-    gamma = _normalizer_gamma(params)
-    for block in input_blocks(params, config.steps, config.initial_price):
-        prop_amm_block(
-            block.prices,
-            block.arb_start,
-            block.order_counts,
-            block.order_sizes,
-            block.order_is_buy,
-            reserves,
-            fees,
-            gamma,
-            config.min_arb_profit,
-            edges,
-        )
-    books = [EdgeBook(size), EdgeBook(size)]
-    for book, first in zip(books, (0, 3), strict=True):
-        book.total[:], book.arb[:], book.retail[:] = (
-            edges[:, first],
-            edges[:, first + 1],
-            edges[:, first + 2],
-        )
-    return PropAmmResult(params, books[0], books[1], submission.errors, calls=0)
-
-
-def normalizer_pools(
-    params: list[MarketParams], initial_x: float, initial_y: float
-) -> ClosedFormPools:
-    """The normalizer of each simulation: constant product with its sampled fee and liquidity."""
-    liquidity = np.array([p.norm_liquidity_mult for p in params])
-    instances = [PoolInstance(storage=Storage()) for _ in params]
-    pools = ClosedFormPools(instances, initial_x * liquidity, initial_y * liquidity)
-    pools.fees[:] = np.array([bps_to_fee(p.norm_fee_bps) for p in params], dtype=np.uint64)
-    return pools
-
-
-class _Engine:
-    def __init__(
-        self,
-        submission: PoolBatch,
-        normalizer: ClosedFormPools,
-        params: list[MarketParams],
-        config: PropAmmConfig,
-    ) -> None:
-        self.sub = submission
-        self.norm = normalizer
-        self.norm_gamma = _normalizer_gamma(params)
-        self.config = config
-        self.sub_edges = EdgeBook(submission.size)
-        self.norm_edges = EdgeBook(submission.size)
-        self.step_index = 0
-        self.flow = np.zeros(submission.size)
-
-    def step(self, inputs: StepInputs) -> None:
-        self.step_index = self.sub.step = self.norm.step = inputs.step
-        fair = inputs.fair
-        valid = np.isfinite(fair) & (fair > 0.0)
-        floor = self.config.min_arb_profit
-        buy, sell = reference_search(self.sub, fair, inputs.arb_start, valid, floor)
-        edge, traded = execute_best(self.sub, buy, sell, fair, self._payload)
-        self.sub_edges.add(edge, traded, arb=True)
-        buy, sell = closed_form(self.norm, fair, self.norm_gamma, self.norm_gamma, valid, floor)
-        edge, traded = execute_best(self.norm, buy, sell, fair, None)
-        self.norm_edges.add(edge, traded, arb=True)
-        for k in range(int(inputs.order_counts.max(initial=0))):
-            # The k-th order of every simulation at once: buys spend Y, sells size / fair X.
-            is_buy = inputs.order_is_buy[k]
-            size = inputs.order_sizes[k]
-            in_x = np.divide(size, fair, out=np.zeros_like(size), where=fair > 0.0)
-            side = np.where(is_buy, 0, 1)
-            self._route(side, np.where(is_buy, size, in_x), fair, inputs.order_counts > k)
-
-    def _route(self, side: Side, total: FloatArray, fair: FloatArray, active: BoolArray) -> None:
-        if not active.any():
-            return
-
-        def quote(
-            in_sub: FloatArray, in_norm: FloatArray, mask: BoolArray
-        ) -> tuple[FloatArray, FloatArray]:
-            return (
-                self.sub.quote(side, in_sub, mask & (in_sub > ROUTER_MIN_TRADE)),
-                self.norm.quote(side, in_norm, mask & (in_norm > ROUTER_MIN_TRADE)),
-            )
-
-        best = maximize_split(total, quote, active)
-        legs = (
-            (self.sub, self.sub_edges, best.in_first, best.out_first),
-            (self.norm, self.norm_edges, best.in_second, best.out_second),
-        )
-        for pool, edges, amount, planned in legs:
-            go = active & (amount > ROUTER_MIN_TRADE) & (planned > 0.0)
-            if not go.any():
-                continue
-            self.flow = np.divide(amount, total, out=np.zeros_like(amount), where=go)
-            out = pool.execute(side, amount, go, self._payload if pool is self.sub else None)
-            edge = np.where(side == 0, amount - out * fair, amount * fair - out)
-            edges.add(edge, go & (out > 0.0), arb=False)
-        self.flow[:] = 0.0
-
-    def _payload(self, sim: int, side: int, amount: int, out: int, rx: int, ry: int) -> AfterSwap:
-        """The strategy's AfterSwap: one epoch, two pools, the normalizer's spot as competitor."""
-        step = self.step_index
-        normalizer_spot = float(self.norm.reserve_y[sim] / self.norm.reserve_x[sim])
-        return PropAmmAfterSwap(
-            side=side,
-            input_amount=amount,
-            output_amount=out,
-            reserve_x=rx,
-            reserve_y=ry,
-            sim_step=step,
-            epoch_step=step,
-            epoch_number=0,
-            n_strategies=2,
-            strategy_index=0,
-            flow_captured=float(self.flow[sim]),
-            capital_weight=1.0,
-            competing_spot_prices=(normalizer_spot,),
-        )

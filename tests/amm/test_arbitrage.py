@@ -1,39 +1,68 @@
 """After the arbitrage step no trade above the floor is profitable, on either side."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.amm.arbitrage import closed_form, execute_best, precise_search
 from arena.amm.cpmm import FEE_SCALE, bps_to_fee
-from arena.amm.pools import ClosedFormPools, PoolInstance, ScriptedPools
-from arena.amm.search import golden_section_max
-from arena.storage import Storage
+from arena.amm.kernels import closed_candidate, execute_best, quote, settle
+from arena.amm.nano import to_nano_scalar
+from arena.amm.searches import (
+    ARB_MAX_ITERS,
+    ARB_REL_TOL,
+    ARB_STATE,
+    POINT,
+    PRECISE_MAX_ITERS,
+    PRECISE_REL_TOL,
+    arb_begin,
+    arb_result,
+    arb_tell,
+    min_inputs,
+)
 from tests.strategies import prices
 
 MIN_PROFIT = 0.01
 SIZES = np.geomspace(0.01, 5_000.0, 400)
 
+#: ``quote(side, amount, reserve_x, reserve_y) -> output``
+Quote = Callable[[int, float, float, float], float]
 
-def best_remaining_profit(pool, fair):
+
+def best_remaining_profit(quote_: Quote, rx: float, ry: float, fair: float) -> float:
     """Largest profit of any trade on a fine grid of sizes, both sides, after arbitrage."""
     best = -math.inf
     for size in SIZES:
-        y = np.array([size])
-        best = max(best, float(pool.quote(0, y)[0] * fair - size))
-        x = np.array([size / fair])
-        best = max(best, float(pool.quote(1, x)[0] - x[0] * fair))
+        best = max(best, quote_(0, size, rx, ry) * fair - size)
+        best = max(best, quote_(1, size / fair, rx, ry) - size / fair * fair)
     return best
 
 
-def cp_pool(reserve_x, spot, fee_bps):
-    pool = ClosedFormPools(
-        [PoolInstance(Storage())], np.array([reserve_x]), np.array([reserve_x * spot])
-    )
-    pool.fees[:] = bps_to_fee(fee_bps)
-    return pool
+def cp_quote(fee: int) -> Quote:
+    return lambda side, amount, rx, ry: quote(side, amount, rx, ry, np.uint64(fee))
+
+
+def closed_form_arbitrage(rx, ry, fair, fee):
+    """The engine's closed-form arbitrage of a constant-product pool: (side, edge, rx, ry)."""
+    fees = (np.uint64(fee), np.uint64(fee))
+    gamma = 1.0 - fee / FEE_SCALE
+    buy = closed_candidate(0, fair, rx, ry, gamma, fees[0], MIN_PROFIT)
+    sell = closed_candidate(1, fair, rx, ry, gamma, fees[1], MIN_PROFIT)
+    side, _, _, edge, rx, ry = execute_best(buy, sell, fair, rx, ry, fees)
+    return side, edge, rx, ry
+
+
+def searched(quote_: Quote, side, fair, rx, ry, *, precise=True, start=0.0):
+    """Drive the engine's arbitrage search on one side, answering its quotes in Python."""
+    state = np.empty(ARB_STATE)
+    floor = min_inputs(fair)[side]
+    iters, tol = (PRECISE_MAX_ITERS, PRECISE_REL_TOL) if precise else (ARB_MAX_ITERS, ARB_REL_TOL)
+    arb_begin(state, side, fair, floor, max(start, floor), rx, ry, precise, iters, tol, MIN_PROFIT)
+    while arb_tell(state, quote_(side, state[POINT], rx, ry)):
+        pass
+    return arb_result(state)
 
 
 @settings(max_examples=60, deadline=None)
@@ -41,19 +70,17 @@ def cp_pool(reserve_x, spot, fee_bps):
 def test_closed_form_arbitrage_leaves_nothing_above_the_floor(
     reserve_x, spot, fee_bps, move
 ) -> None:
-    pool = cp_pool(reserve_x, spot, fee_bps)
-    fair = np.array([spot * move])
-    gamma = 1.0 - pool.fees / FEE_SCALE
-    buy, sell = closed_form(pool, fair, gamma[0], gamma[1], np.array([True]), MIN_PROFIT)
-    execute_best(pool, buy, sell, fair, None)
-    assert best_remaining_profit(pool, fair[0]) < MIN_PROFIT
+    fee = bps_to_fee(fee_bps)
+    fair = spot * move
+    _, _, rx, ry = closed_form_arbitrage(reserve_x, reserve_x * spot, fair, fee)
+    assert best_remaining_profit(cp_quote(fee), rx, ry, fair) < MIN_PROFIT
 
 
-def weighted_pool(weight_x, fee):
+def weighted_pool(weight_x: float, fee: float) -> Quote:
     """A Balancer-style weighted product pool, rx^w * ry^(1-w) = k: concave, path-consistent
-    and not constant product unless w = 1/2."""
+    and not constant product unless w = 1/2; quoted through nanos as strategy code is."""
 
-    def compute_swap(side, input_amount, reserve_x, reserve_y, storage):
+    def compute_swap(side, input_amount, reserve_x, reserve_y):
         net = input_amount * (1 - fee)
         if side == 0:  # Y in, X out
             out = reserve_x * (1 - (reserve_y / (reserve_y + net)) ** ((1 - weight_x) / weight_x))
@@ -61,44 +88,47 @@ def weighted_pool(weight_x, fee):
             out = reserve_y * (1 - (reserve_x / (reserve_x + net)) ** (weight_x / (1 - weight_x)))
         return max(0, int(out))
 
-    return compute_swap
+    def quote_(side, amount, rx, ry):
+        nanos = compute_swap(side, to_nano_scalar(amount), to_nano_scalar(rx), to_nano_scalar(ry))
+        out = nanos / 1e9
+        return out if out <= (rx if side == 0 else ry) else 0.0
+
+    return quote_
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0.2, 0.8), st.floats(0.0, 0.01), st.floats(0.7, 1.4))
 def test_searched_arbitrage_leaves_nothing_above_the_floor(weight_x, fee, move) -> None:
-    instance = PoolInstance(Storage(), compute_swap=weighted_pool(weight_x, fee))
-    pool = ScriptedPools([instance], np.array([100.0]), np.array([10_000.0]))
+    pool = weighted_pool(weight_x, fee)
+    rx, ry = 100.0, 10_000.0
     # The weighted pool's marginal price at zero is (ry / (1-w)) / (rx / w).
-    spot = (10_000.0 / (1 - weight_x)) / (100.0 / weight_x)
-    fair = np.array([spot * move])
-    buy, sell = precise_search(pool, fair, np.array([True]), MIN_PROFIT)
-    execute_best(pool, buy, sell, fair, None)
-    assert best_remaining_profit(pool, fair[0]) < MIN_PROFIT
+    fair = (ry / (1 - weight_x)) / (rx / weight_x) * move
+    buy, sell = (searched(pool, side, fair, rx, ry) for side in (0, 1))
+    take_sell = sell[2] and not (buy[2] and not sell[1] > buy[1])
+    if take_sell or buy[2]:
+        side = 1 if take_sell else 0
+        amount = (sell if take_sell else buy)[0]
+        _, rx, ry = settle(side, amount, pool(side, amount, rx, ry), rx, ry)
+    assert best_remaining_profit(pool, rx, ry, fair) < MIN_PROFIT
 
 
 def test_arbitrage_sells_x_into_a_pool_priced_above_fair() -> None:
     """The public engine traded in the wrong direction (defect B1): spot > fair must get X."""
-    pool = cp_pool(100.0, 110.0, 30)
-    fair = np.array([100.0])
-    gamma = 1.0 - pool.fees / FEE_SCALE
-    buy, sell = closed_form(pool, fair, gamma[0], gamma[1], np.array([True]), MIN_PROFIT)
-    assert sell.ok[0] and not buy.ok[0]
-    edge, traded = execute_best(pool, buy, sell, fair, None)
-    assert traded[0] and pool.reserve_x[0] > 100.0
-    assert abs(pool.spot()[0] - 100.0) < abs(110.0 - 100.0)
-    assert edge[0] < 0  # the pool pays the arbitrageur
+    side, edge, rx, ry = closed_form_arbitrage(100.0, 11_000.0, 100.0, bps_to_fee(30))
+    assert side == 1 and rx > 100.0
+    assert abs(ry / rx - 100.0) < abs(110.0 - 100.0)
+    assert edge < 0  # the pool pays the arbitrageur
 
 
 def test_golden_section_moves_toward_the_maximum() -> None:
     """The public engine's golden section converged away from the maximum (defect B2)."""
     for peak in (3.0, 7.0):
-        best, _ = golden_section_max(
-            np.array([0.0]),
-            np.array([10.0]),
-            lambda x, m, peak=peak: -((x - peak) ** 2),
-            np.array([True]),
-            max_iters=60,
-            rel_tol=1e-9,
-        )
-        assert abs(best[0] - peak) < 1e-6
+        # Buying X at a fair price of 1: profit = output - input = 100 - (input - peak)^2.
+        def bump(side, amount, rx, ry, peak=peak):
+            return amount + 100.0 - (amount - peak) ** 2
+
+        for precise in (False, True):
+            amount, profit, ok = searched(bump, 0, 1.0, 1e6, 1e6, precise=precise, start=1.0)
+            tol = ARB_REL_TOL if not precise else PRECISE_REL_TOL
+            assert ok and abs(amount - peak) <= 2 * tol * peak
+            assert profit > 100.0 - (2 * tol * peak) ** 2 - 1e-9

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from arena.amm.arena_ruleset import ArenaConfig, competitor_slots, simulate_arena
+from arena.amm.host import PoolInstance, StrategyHost
 from arena.amm.market import AMM_MARKET
-from arena.amm.pools import PoolInstance
 from arena.amm.program import StrategyProgram
 from arena.plugins import load_strategies
 from arena.storage import Storage
@@ -22,11 +22,12 @@ class RecordingProgram:
     ``calls[k]`` lists what the instance of simulation k received, in order.
     """
 
-    closed_form = True
-
     def __init__(self, fee_bps: float) -> None:
         self.fee_bps = fee_bps
         self.calls: list[list[tuple[str, object]]] = []
+
+    def host(self, count: int, memory: np.ndarray) -> StrategyHost:
+        return StrategyHost([self.instance() for _ in range(count)], memory)
 
     def instance(self) -> PoolInstance:
         storage = Storage()

@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arena.amm.cpmm import FEE_SCALE, bps_to_fee
-from arena.amm.kernels import cp_output_scalar
+from arena.amm.host import PoolInstance, StrategyHost
+from arena.amm.kernels import cp_output_scalar, storage_fees
 from arena.amm.nano import U64_MAX, to_nano, to_nano_scalar
-from arena.amm.pools import ClosedFormPools, PoolInstance
 from arena.storage import Storage
 
 
@@ -46,9 +46,12 @@ def test_storage_fees_are_truncated_to_1e9_and_capped() -> None:
         storage.u64[0] = wad
         storage.u64[1] = wad
         instances.append(PoolInstance(storage))
-    pools = ClosedFormPools(instances, np.ones(4), np.ones(4))
+    fees = StrategyHost(instances).fee_units()
     expected = [3_000_000, 0, FEE_SCALE, 123_456_789]
-    assert pools.fees[0].tolist() == expected and pools.fees[1].tolist() == expected
+    assert fees[:, 0].tolist() == expected and fees[:, 1].tolist() == expected
+    # The engine's own reading of a storage after a hook agrees.
+    words = np.array([[wad, wad] for wad in wads], dtype=np.uint64)
+    assert [int(storage_fees(row)[0]) for row in words] == expected
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))

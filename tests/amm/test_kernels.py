@@ -1,8 +1,8 @@
-"""The compiled constant-product kernels against exact integers and against the array engine.
+"""The compiled constant-product kernels against exact integers, and the engine's two paths.
 
-The compiled prop-amm simulation and the array engine are independent implementations of the
-same reference rules (one scalar, one vectorised over simulations and calling strategy code);
-they must agree bit for bit.
+A constant-product strategy without hooks runs as one compiled block over all simulations;
+the same pool written as ``compute_swap`` runs through the request path, Python answering
+every quote. They must agree bit for bit.
 """
 
 import numpy as np
@@ -34,7 +34,7 @@ def test_compiled_pricing_is_exact(amount, r_in, r_out, fee) -> None:
     ("compiled", "scripted"),
     [("starter", "submissions/starter_compute_swap.py"), ("cp30", "normalizer")],
 )
-def test_compiled_engine_equals_the_array_engine(compiled, scripted) -> None:
+def test_compiled_block_equals_the_request_path(compiled, scripted) -> None:
     seeds = [0, 1, 2, 7, 42, 428, 2**64 - 1]
     config = PropAmmConfig(steps=600)
     fast = simulate_prop_amm(StrategyProgram(load_strategy(compiled)), seeds, config)
@@ -49,7 +49,7 @@ def test_compiled_engine_equals_the_array_engine(compiled, scripted) -> None:
 
 
 @pytest.mark.slow
-def test_compiled_engine_equals_the_array_engine_at_full_length() -> None:
+def test_compiled_block_equals_the_request_path_at_full_length() -> None:
     seeds = list(range(12))
     config = PropAmmConfig(steps=10_000)
     fast = simulate_prop_amm(StrategyProgram(load_strategy("starter")), seeds, config)

@@ -5,7 +5,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.amm.search import ROUTER_MIN_TRADE, maximize_split
+from arena.amm.searches import (
+    ROUTER_MIN_TRADE,
+    SPLIT_STATE,
+    split_begin,
+    split_inputs,
+    split_result,
+    split_tell,
+)
 
 GRID = np.linspace(0.0, 1.0, 4001)
 
@@ -34,12 +41,14 @@ def test_split_is_within_one_percent_of_brute_force(first, second, total, buy, c
         r_in, r_out = (reserve_x * price, reserve_x) if buy else (reserve_x, reserve_x * price)
         return cp_out(x, 1 - fee, r_in, r_out)
 
-    def quote(in_first, in_second, mask):
-        return np.where(mask, curve(first, in_first), 0.0), np.where(
-            mask, curve(second, in_second), 0.0
-        )
-
-    best = maximize_split(np.array([total]), quote, np.array([True]))
-    got = best.out_first[0] + best.out_second[0]
+    state = np.empty(SPLIT_STATE)
+    split_begin(state, total)
+    while True:
+        in_first, in_second = split_inputs(state)
+        if not split_tell(state, curve(first, in_first), curve(second, in_second)):
+            break
+    in_first, in_second, out_first, out_second = split_result(state)
+    assert in_first + in_second <= total * (1 + 1e-12)
+    got = out_first + out_second
     brute = (curve(first, total * GRID) + curve(second, total * (1 - GRID))).max()
     assert got >= 0.99 * brute

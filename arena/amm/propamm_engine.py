@@ -1,0 +1,292 @@
+"""The compiled ``prop-amm`` simulation: one strategy against the normalizer (numba).
+
+Two entry points run the same rules (see :mod:`arena.amm.propamm`) on the same arrays:
+
+* :func:`prop_amm_block` when the strategy's pool is constant product with fees in storage and
+  no hooks: nothing needs Python, so whole blocks of steps run for every simulation at once;
+* :func:`prop_amm_requests` otherwise: a generator that runs one simulation through a block and
+  yields a request (:mod:`arena.amm.requests`) whenever it needs the strategy's code: a quote
+  from ``compute_swap``, or a trade to report to ``after_swap``. After ``after_swap`` on a
+  fee-slot pool it re-reads the fees from the strategy's storage.
+
+Both use the searches of :mod:`arena.amm.searches`, so the strategy is priced by exactly the
+same steps whoever answers the quotes.
+
+Array layouts (S simulations, B steps, K the most orders in a step): ``prices``, ``arb_start``,
+``counts`` (S, B); ``sizes`` (Y) and ``is_buy`` (S, B, K); ``reserves`` (S, 4): strategy x, y,
+normalizer x, y; ``fees`` (S, 4) uint64 in 1e-9 units: strategy side 0, side 1, normalizer
+side 0, side 1; ``norm_gamma`` (S,): the normalizer's ``(10000 - bps) / 10000``; ``edges``
+(S, 6): strategy total, arb, retail, normalizer total, arb, retail. Reserves, fees and edges
+are updated in place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from arena.amm.kernels import (
+    arb_starts,
+    closed_candidate,
+    execute,
+    execute_best,
+    maximize_split,
+    quotable,
+    quote,
+    searched_candidate,
+    settle,
+    storage_fees,
+)
+from arena.amm.requests import accepted, quote_request, swap_request
+from arena.amm.searches import (
+    ARB_MAX_ITERS,
+    ARB_REL_TOL,
+    ARB_STATE,
+    POINT,
+    ROUTER_MIN_TRADE,
+    SPLIT_STATE,
+    arb_begin,
+    arb_result,
+    arb_tell,
+    min_inputs,
+    split_begin,
+    split_inputs,
+    split_result,
+    split_tell,
+)
+
+__all__ = ["prop_amm_block", "prop_amm_requests"]
+
+_MIN_RESERVE = 1e-12
+
+
+@njit(cache=True)
+def _book(edges, sim, first, part, edge):  # type: ignore[no-untyped-def]
+    """Add an edge to a pool's total and to its arbitrage or retail part."""
+    edges[sim, first] += edge
+    edges[sim, first + part] += edge
+
+
+@njit(cache=True)
+def _leg_edge(side, amount, out, fair):  # type: ignore[no-untyped-def]
+    """The pool's edge from a trade, in Y at the fair price."""
+    return amount - out * fair if side == 0 else amount * fair - out
+
+
+@njit(cache=True)
+def _normalizer_arbitrage(fair, nrx, nry, gamma, fees, min_profit, edges, sim):  # type: ignore[no-untyped-def]
+    buy = closed_candidate(0, fair, nrx, nry, gamma, fees[0], min_profit)
+    sell = closed_candidate(1, fair, nrx, nry, gamma, fees[1], min_profit)
+    side, _, _, edge, nrx, nry = execute_best(buy, sell, fair, nrx, nry, fees)
+    if side >= 0:
+        _book(edges, sim, 3, 1, edge)
+    return nrx, nry
+
+
+@njit(cache=True)
+def _spot(rx, ry):  # type: ignore[no-untyped-def]
+    return ry / rx if rx > _MIN_RESERVE else math.nan
+
+
+@njit(
+    "void(float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
+    " boolean[:, :, ::1], float64[:, ::1], uint64[:, ::1], float64[::1], float64,"
+    " float64[:, ::1])",
+    cache=True,
+)
+def prop_amm_block(  # type: ignore[no-untyped-def]
+    prices, arb_start, counts, sizes, is_buy, reserves, fees, norm_gamma, min_profit, edges
+):
+    """Advance every simulation through a block of steps; no strategy code is involved."""
+    search = np.empty(ARB_STATE)
+    split = np.empty(SPLIT_STATE)
+    for sim in range(prices.shape[0]):
+        rx, ry, nrx, nry = reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3]
+        sub_fees = (fees[sim, 0], fees[sim, 1])
+        norm_fees = (fees[sim, 2], fees[sim, 3])
+        gamma = norm_gamma[sim]
+        for t in range(prices.shape[1]):
+            fair = prices[sim, t]
+            if not (math.isfinite(fair) and fair > 0.0):
+                continue
+            min_buy, min_sell = min_inputs(fair)
+            start_y, start_x = arb_starts(arb_start[sim, t], fair, min_buy, min_sell)
+            buy = searched_candidate(
+                search, 0, start_y, min_buy, fair, rx, ry, sub_fees[0], min_profit
+            )
+            sell = searched_candidate(
+                search, 1, start_x, min_sell, fair, rx, ry, sub_fees[1], min_profit
+            )
+            side, _, _, edge, rx, ry = execute_best(buy, sell, fair, rx, ry, sub_fees)
+            if side >= 0:
+                _book(edges, sim, 0, 1, edge)
+            nrx, nry = _normalizer_arbitrage(
+                fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
+            )
+            for k in range(counts[sim, t]):
+                side = 0 if is_buy[sim, t, k] else 1
+                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
+                in1, in2, out1, out2 = maximize_split(
+                    split, total, side, rx, ry, sub_fees[side], nrx, nry, norm_fees[side]
+                )
+                if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
+                    out, rx, ry = execute(side, in1, rx, ry, sub_fees[side])
+                    if out > 0.0:
+                        _book(edges, sim, 0, 2, _leg_edge(side, in1, out, fair))
+                if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
+                    out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
+                    if out > 0.0:
+                        _book(edges, sim, 3, 2, _leg_edge(side, in2, out, fair))
+        reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
+
+
+@njit(
+    "(int64, float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
+    " boolean[:, :, ::1], int64, float64[:, ::1], uint64[:, ::1], uint64[:, ::1], float64[::1],"
+    " float64, boolean, boolean, float64[:, ::1], uint64[::1], float64[::1], float64[:, :, ::1])",
+    cache=True,
+)
+def prop_amm_requests(  # type: ignore[no-untyped-def]
+    sim,
+    prices,
+    arb_start,
+    counts,
+    sizes,
+    is_buy,
+    first_step,
+    reserves,
+    fees,
+    words,
+    norm_gamma,
+    min_profit,
+    scripted,
+    hooked,
+    edges,
+    answer,
+    spot,
+    trace,
+):
+    """Run simulation ``sim`` through a block, yielding requests for the strategy's code.
+
+    :param first_step: the block's first step number.
+    :param words: the strategy's storage as (S, 128) u64 words (fees are in words 0 and 1).
+    :param scripted: the strategy has ``compute_swap`` (else it is constant product with the
+        fees in its storage); ``hooked``: it has ``after_swap``.
+    :param answer: where the answer to a quote is put before the generator resumes.
+    :param spot: set to the normalizer's spot before each ``after_swap`` request (the
+        payload's competing price).
+    :param trace: (S, B, 4) filled with both pools' cumulative edges and spots after every
+        step, or of size 0 to record nothing.
+    """
+    search = np.empty(ARB_STATE)
+    split = np.empty(SPLIT_STATE)
+    rx, ry, nrx, nry = reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3]
+    norm_fees = (fees[sim, 2], fees[sim, 3])
+    gamma = norm_gamma[sim]
+    for t in range(prices.shape[1]):
+        step = first_step + t
+        fair = prices[sim, t]
+        if math.isfinite(fair) and fair > 0.0:
+            # The strategy's pool, searched on both sides; the better side trades.
+            min_buy, min_sell = min_inputs(fair)
+            start_y, start_x = arb_starts(arb_start[sim, t], fair, min_buy, min_sell)
+            buy_in = buy_profit = sell_in = sell_profit = 0.0
+            buy_ok = sell_ok = False
+            for side in range(2):
+                floor, start = (min_buy, start_y) if side == 0 else (min_sell, start_x)
+                arb_begin(
+                    search,
+                    side,
+                    fair,
+                    floor,
+                    start,
+                    rx,
+                    ry,
+                    False,
+                    ARB_MAX_ITERS,
+                    ARB_REL_TOL,
+                    min_profit,
+                )
+                while True:
+                    x = search[POINT]
+                    out = 0.0
+                    if not scripted:
+                        out = quote(side, x, rx, ry, fees[sim, side])
+                    elif quotable(x, rx, ry):
+                        yield quote_request(0, side, x, rx, ry, step)
+                        out = accepted(answer[0], side, rx, ry)
+                    if not arb_tell(search, out):
+                        break
+                if side == 0:
+                    buy_in, buy_profit, buy_ok = arb_result(search)
+                else:
+                    sell_in, sell_profit, sell_ok = arb_result(search)
+            take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
+            if take_sell or buy_ok:
+                side = 1 if take_sell else 0
+                amount = sell_in if take_sell else buy_in
+                out = 0.0
+                if not scripted:
+                    out = quote(side, amount, rx, ry, fees[sim, side])
+                elif quotable(amount, rx, ry):
+                    yield quote_request(0, side, amount, rx, ry, step)
+                    out = accepted(answer[0], side, rx, ry)
+                out, rx, ry = settle(side, amount, out, rx, ry)
+                if out > 0.0:
+                    _book(edges, sim, 0, 1, _leg_edge(side, amount, out, fair))
+                    if hooked:
+                        spot[0] = nry / nrx
+                        yield swap_request(0, side, amount, out, rx, ry, step, 0.0)
+                        if not scripted:
+                            fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
+            nrx, nry = _normalizer_arbitrage(
+                fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
+            )
+            for k in range(counts[sim, t]):
+                side = 0 if is_buy[sim, t, k] else 1
+                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
+                # The router's split; the strategy's leg executes first.
+                split_begin(split, total)
+                while True:
+                    in1, in2 = split_inputs(split)
+                    out1 = 0.0
+                    if in1 <= ROUTER_MIN_TRADE:
+                        pass
+                    elif not scripted:
+                        out1 = quote(side, in1, rx, ry, fees[sim, side])
+                    elif quotable(in1, rx, ry):
+                        yield quote_request(0, side, in1, rx, ry, step)
+                        out1 = accepted(answer[0], side, rx, ry)
+                    out2 = (
+                        quote(side, in2, nrx, nry, norm_fees[side])
+                        if in2 > ROUTER_MIN_TRADE
+                        else 0.0
+                    )
+                    if not split_tell(split, out1, out2):
+                        break
+                in1, in2, out1, out2 = split_result(split)
+                if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
+                    out = 0.0
+                    if not scripted:
+                        out = quote(side, in1, rx, ry, fees[sim, side])
+                    elif quotable(in1, rx, ry):
+                        yield quote_request(0, side, in1, rx, ry, step)
+                        out = accepted(answer[0], side, rx, ry)
+                    out, rx, ry = settle(side, in1, out, rx, ry)
+                    if out > 0.0:
+                        _book(edges, sim, 0, 2, _leg_edge(side, in1, out, fair))
+                        if hooked:
+                            spot[0] = nry / nrx
+                            yield swap_request(0, side, in1, out, rx, ry, step, in1 / total)
+                            if not scripted:
+                                fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
+                if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
+                    out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
+                    if out > 0.0:
+                        _book(edges, sim, 3, 2, _leg_edge(side, in2, out, fair))
+        if trace.shape[0]:
+            trace[sim, t, 0], trace[sim, t, 1] = edges[sim, 0], edges[sim, 3]
+            trace[sim, t, 2], trace[sim, t, 3] = _spot(rx, ry), _spot(nrx, nry)
+    reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry

@@ -1,0 +1,83 @@
+"""How a compiled simulation asks for strategy code: requests, and the loop that serves them.
+
+A simulation that involves strategy code runs as a compiled generator (numba): it computes
+everything it can itself (prices, constant-product pools, searches, routing, edges) and yields
+a request when it needs Python. Each request is one tuple::
+
+    (kind, pool, side, amount, output, reserve_x, reserve_y, step, flow)
+
+* ``QUOTE``: the output of ``pool`` for ``amount`` in (nanos, ``output`` unused); the answer goes
+  into ``answer[0]`` before the generator resumes;
+* ``AFTER_SWAP``: ``pool`` traded ``amount`` in for ``output`` out and now has these reserves
+  (nanos); ``flow`` is its share of the retail order (0.0 for arbitrage). Payload fields the
+  engine does not know (competing prices, capital weights) come from the ruleset.
+
+:func:`serve` runs one generator to its end. It is the engine's only per-call Python, so it
+does as little as it can: unpack, call the host, store the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from arena.amm.host import StrategyHost
+from arena.amm.kernels import nano
+
+__all__ = ["AFTER_SWAP", "QUOTE", "Request", "accepted", "quote_request", "serve", "swap_request"]
+
+QUOTE: Final = 0
+AFTER_SWAP: Final = 1
+
+Request = tuple[int, int, int, int, int, int, int, int, float]
+#: Builds the record an ``after_swap`` receives: ``(sim, pool, side, amount, output, reserve_x,
+#: reserve_y, step, flow) -> record``, nanos as in the request.
+SwapRecord = Callable[[int, int, int, int, int, int, int, int, float], object]
+
+
+@njit(cache=True)
+def quote_request(pool, side, amount, rx, ry, step):  # type: ignore[no-untyped-def]
+    """A ``QUOTE`` request (amounts and reserves as floats; they travel as nanos)."""
+    return (QUOTE, pool, side, nano(amount), np.uint64(0), nano(rx), nano(ry), step, 0.0)
+
+
+@njit(cache=True)
+def accepted(answer, side, rx, ry):  # type: ignore[no-untyped-def]
+    """A quote's answer (nanos) as an output in tokens, 0 if it exceeds the reserve paid out."""
+    out = np.float64(answer) / 1e9
+    return out if out <= (rx if side == 0 else ry) else 0.0
+
+
+@njit(cache=True)
+def swap_request(pool, side, amount, out, rx, ry, step, flow):  # type: ignore[no-untyped-def]
+    """An ``AFTER_SWAP`` request: the trade and the pool's reserves after it."""
+    return (AFTER_SWAP, pool, side, nano(amount), nano(out), nano(rx), nano(ry), step, flow)
+
+
+def serve(
+    requests: Iterator[Request],
+    sim: int,
+    hosts: Sequence[StrategyHost | None],
+    answer: npt.NDArray[np.uint64],
+    record: SwapRecord,
+) -> None:
+    """Answer every request of one simulation's generator until it finishes.
+
+    :param hosts: the strategy of each pool (``None`` for pools without one).
+    :param answer: the generator's answer slot.
+    :param record: builds the ``after_swap`` record of a trade.
+    """
+    slot = answer.data  # a memoryview: stores a Python int without a numpy scalar on the way
+    for kind, pool, side, amount, output, reserve_x, reserve_y, step, flow in requests:
+        host = hosts[pool]
+        assert host is not None  # the engine only asks pools that have strategy code
+        if kind == QUOTE:
+            slot[0] = host.quote(sim, side, amount, reserve_x, reserve_y, step)
+        else:
+            host.after_swap(
+                sim, record(sim, pool, side, amount, output, reserve_x, reserve_y, step, flow), step
+            )
