@@ -182,7 +182,8 @@ class _Engine:
         self._fill_slots()
         self.edges = np.zeros((sims, count, 4))
         self.answer = np.zeros(1, dtype=np.uint64)
-        self.competing = np.zeros(N_COMPETING_PRICES)
+        self.competing = np.zeros(self.slots.shape[2])
+        self.weight_rows = self.weights.tolist()  # read per hook call: plain floats are faster
         self.epoch_rows: list[pd.DataFrame] = []
 
     def _fill_slots(self) -> None:
@@ -229,8 +230,7 @@ class _Engine:
         epoch_len = self.config.epoch_len
         return AfterSwap(
             side, amount, out, rx, ry, step, step % epoch_len, step // epoch_len, self.count,
-            pool, flow, self.weights.item(sim, pool),
-            tuple(self.competing.tolist()[: self.slots.shape[2]]),
+            pool, flow, self.weight_rows[sim][pool], tuple(self.competing.tolist()),
         )  # fmt: skip
 
     # -- epochs ------------------------------------------------------------------------------
@@ -242,6 +242,7 @@ class _Engine:
         epoch_edge = self.edges[:, :n, _EPOCH].copy()
         scores = risk_scores(epoch_edge, config.loss_penalty)
         self.weights = capital_weights(scores, config.temperature, config.min_weight)
+        self.weight_rows = self.weights.tolist()
         valid = np.isfinite(fair) & (fair > 0.0)
         rx, ry = self.rx[:, :n], self.ry[:, :n]
         new_x, new_y = rebalance(rx, ry, self.weights, np.where(valid, fair, 1.0))

@@ -60,6 +60,7 @@ from arena.amm.searches import (
 __all__ = ["prop_amm_block", "prop_amm_requests"]
 
 _MIN_RESERVE = 1e-12
+_ARB, _RETAIL = 1, 2  # parts of a pool's edge, after its total
 
 
 @njit(cache=True)
@@ -81,13 +82,40 @@ def _normalizer_arbitrage(fair, nrx, nry, gamma, fees, min_profit, edges, sim): 
     sell = closed_candidate(1, fair, nrx, nry, gamma, fees[1], min_profit)
     side, _, _, edge, nrx, nry = execute_best(buy, sell, fair, nrx, nry, fees)
     if side >= 0:
-        _book(edges, sim, 3, 1, edge)
+        _book(edges, sim, 3, _ARB, edge)
     return nrx, nry
 
 
 @njit(cache=True)
 def _spot(rx, ry):  # type: ignore[no-untyped-def]
     return ry / rx if rx > _MIN_RESERVE else math.nan
+
+
+@njit(cache=True)
+def _strategy_trade(  # type: ignore[no-untyped-def]
+    sim, side, amount, flow, part, fair, rx, ry, nrx, nry, step, scripted, hooked, fees, words,
+    edges, answer, spot, moved,
+):  # fmt: skip
+    """Trade on the strategy's pool (a sub-generator): quote, settle, book, report.
+
+    The pool's reserves after the trade go to ``moved``; ``after_swap`` sees the normalizer's
+    spot (from ``nrx``, ``nry``) and ``flow`` (the share of the order, 0.0 for arbitrage).
+    """
+    out = 0.0
+    if not scripted:
+        out = quote(side, amount, rx, ry, fees[sim, side])
+    elif quotable(amount, rx, ry):
+        yield quote_request(0, side, amount, rx, ry, step)
+        out = accepted(answer[0], side, rx, ry)
+    out, rx, ry = settle(side, amount, out, rx, ry)
+    moved[0], moved[1] = rx, ry
+    if out > 0.0:
+        _book(edges, sim, 0, part, _leg_edge(side, amount, out, fair))
+        if hooked:
+            spot[0] = nry / nrx
+            yield swap_request(0, side, amount, out, rx, ry, step, flow)
+            if not scripted:
+                fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
 
 
 @njit(
@@ -121,7 +149,7 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
             )
             side, _, _, edge, rx, ry = execute_best(buy, sell, fair, rx, ry, sub_fees)
             if side >= 0:
-                _book(edges, sim, 0, 1, edge)
+                _book(edges, sim, 0, _ARB, edge)
             nrx, nry = _normalizer_arbitrage(
                 fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
             )
@@ -134,11 +162,11 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
                 if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
                     out, rx, ry = execute(side, in1, rx, ry, sub_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 0, 2, _leg_edge(side, in1, out, fair))
+                        _book(edges, sim, 0, _RETAIL, _leg_edge(side, in1, out, fair))
                 if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
                     out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 3, 2, _leg_edge(side, in2, out, fair))
+                        _book(edges, sim, 3, _RETAIL, _leg_edge(side, in2, out, fair))
         reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
 
 
@@ -182,6 +210,7 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
     """
     search = np.empty(ARB_STATE)
     split = np.empty(SPLIT_STATE)
+    moved = np.empty(2)
     rx, ry, nrx, nry = reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3]
     norm_fees = (fees[sim, 2], fees[sim, 3])
     gamma = norm_gamma[sim]
@@ -210,6 +239,8 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                     min_profit,
                 )
                 while True:
+                    # Quoted inline (as in the router below), not by a sub-generator like
+                    # _strategy_trade: searches quote some 40 times a step.
                     x = search[POINT]
                     out = 0.0
                     if not scripted:
@@ -227,20 +258,12 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
             if take_sell or buy_ok:
                 side = 1 if take_sell else 0
                 amount = sell_in if take_sell else buy_in
-                out = 0.0
-                if not scripted:
-                    out = quote(side, amount, rx, ry, fees[sim, side])
-                elif quotable(amount, rx, ry):
-                    yield quote_request(0, side, amount, rx, ry, step)
-                    out = accepted(answer[0], side, rx, ry)
-                out, rx, ry = settle(side, amount, out, rx, ry)
-                if out > 0.0:
-                    _book(edges, sim, 0, 1, _leg_edge(side, amount, out, fair))
-                    if hooked:
-                        spot[0] = nry / nrx
-                        yield swap_request(0, side, amount, out, rx, ry, step, 0.0)
-                        if not scripted:
-                            fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
+                for request in _strategy_trade(
+                    sim, side, amount, 0.0, _ARB, fair, rx, ry, nrx, nry, step, scripted, hooked,
+                    fees, words, edges, answer, spot, moved,
+                ):  # fmt: skip
+                    yield request
+                rx, ry = moved[0], moved[1]
             nrx, nry = _normalizer_arbitrage(
                 fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
             )
@@ -268,24 +291,16 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                         break
                 in1, in2, out1, out2 = split_result(split)
                 if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
-                    out = 0.0
-                    if not scripted:
-                        out = quote(side, in1, rx, ry, fees[sim, side])
-                    elif quotable(in1, rx, ry):
-                        yield quote_request(0, side, in1, rx, ry, step)
-                        out = accepted(answer[0], side, rx, ry)
-                    out, rx, ry = settle(side, in1, out, rx, ry)
-                    if out > 0.0:
-                        _book(edges, sim, 0, 2, _leg_edge(side, in1, out, fair))
-                        if hooked:
-                            spot[0] = nry / nrx
-                            yield swap_request(0, side, in1, out, rx, ry, step, in1 / total)
-                            if not scripted:
-                                fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
+                    for request in _strategy_trade(
+                        sim, side, in1, in1 / total, _RETAIL, fair, rx, ry, nrx, nry, step,
+                        scripted, hooked, fees, words, edges, answer, spot, moved,
+                    ):  # fmt: skip
+                        yield request
+                    rx, ry = moved[0], moved[1]
                 if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
                     out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 3, 2, _leg_edge(side, in2, out, fair))
+                        _book(edges, sim, 3, _RETAIL, _leg_edge(side, in2, out, fair))
         if trace.shape[0]:
             trace[sim, t, 0], trace[sim, t, 1] = edges[sim, 0], edges[sim, 3]
             trace[sim, t, 2], trace[sim, t, 3] = _spot(rx, ry), _spot(nrx, nry)
