@@ -26,8 +26,10 @@ from arena.amm.kernels import (
     closed_candidate,
     execute,
     execute_best,
+    leg_edge,
     quotable,
     settle,
+    spot_price,
     storage_fees,
 )
 from arena.amm.requests import accepted, quote_request, swap_request
@@ -70,17 +72,6 @@ def _book(edges, sim, pool, part, edge):  # type: ignore[no-untyped-def]
     edges[sim, pool, _TOTAL] += edge
     edges[sim, pool, part] += edge
     edges[sim, pool, _EPOCH] += edge
-
-
-@njit(cache=True)
-def _leg_edge(side, amount, out, fair):  # type: ignore[no-untyped-def]
-    """The pool's edge from a trade, in Y at the fair price."""
-    return amount - out * fair if side == 0 else amount * fair - out
-
-
-@njit(cache=True)
-def _spot(rx, ry):  # type: ignore[no-untyped-def]
-    return ry / rx if rx > _MIN_RESERVE else math.nan
 
 
 @njit(cache=True)
@@ -145,7 +136,7 @@ def _notify(  # type: ignore[no-untyped-def]
             continue
         for n in range(slots.shape[2]):
             other = slots[sim, pool, n]
-            competing[n] = _spot(rx[sim, other], ry[sim, other])
+            competing[n] = spot_price(rx[sim, other], ry[sim, other])
         yield swap_request(
             pool, side, trades[pool, 1], trades[pool, 2], rx[sim, pool], ry[sim, pool], step,
             trades[pool, 3],
@@ -276,7 +267,7 @@ def arena_requests(  # type: ignore[no-untyped-def]
                         continue
                     side, amount, got = int(trade[0]), trade[1], trade[2]
                     rx[sim, pool], ry[sim, pool] = trade[3], trade[4]
-                    edge = _leg_edge(side, amount, got, fair)
+                    edge = leg_edge(side, amount, got, fair)
                 else:
                     pool_fees = (fees[sim, pool, 0], fees[sim, pool, 1])
                     buy = closed_candidate(
@@ -339,7 +330,7 @@ def arena_requests(  # type: ignore[no-untyped-def]
                             side, amount, rx[sim, pool], ry[sim, pool], fees[sim, pool, side]
                         )
                     if got > 0.0:
-                        _book(edges, sim, pool, _RETAIL, _leg_edge(side, amount, got, fair))
+                        _book(edges, sim, pool, _RETAIL, leg_edge(side, amount, got, fair))
                         trades[pool, 0], trades[pool, 1], trades[pool, 2] = side, amount, got
                         trades[pool, 3] = amount / total
                 for request in _notify(
@@ -349,4 +340,4 @@ def arena_requests(  # type: ignore[no-untyped-def]
         if trace.shape[0]:
             for pool in range(pools):
                 trace[sim, t, 0, pool] = edges[sim, pool, _TOTAL]
-                trace[sim, t, 1, pool] = _spot(rx[sim, pool], ry[sim, pool])
+                trace[sim, t, 1, pool] = spot_price(rx[sim, pool], ry[sim, pool])

@@ -46,12 +46,14 @@ __all__ = [
     "cp_output_scalar",
     "execute",
     "execute_best",
+    "leg_edge",
     "maximize_split",
     "nano",
     "quotable",
     "quote",
     "searched_candidate",
     "settle",
+    "spot_price",
     "storage_fees",
 ]
 
@@ -178,6 +180,18 @@ def quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
 def execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     """The reference's execute: (output, new rx, new ry); output 0 leaves reserves alone."""
     return settle(side, amount, quote(side, amount, rx, ry, fee), rx, ry)
+
+
+@njit(cache=True)
+def leg_edge(side, amount, out, fair):  # type: ignore[no-untyped-def]
+    """A pool's edge from a trade (``amount`` in, ``out`` out), in Y at the fair price."""
+    return amount - out * fair if side == 0 else amount * fair - out
+
+
+@njit(cache=True)
+def spot_price(rx, ry):  # type: ignore[no-untyped-def]
+    """A pool's spot price ``ry / rx``; NaN for an empty pool."""
+    return ry / rx if rx > _MIN_RESERVE else math.nan
 
 
 @njit(cache=True)

@@ -32,11 +32,13 @@ from arena.amm.kernels import (
     closed_candidate,
     execute,
     execute_best,
+    leg_edge,
     maximize_split,
     quotable,
     quote,
     searched_candidate,
     settle,
+    spot_price,
     storage_fees,
 )
 from arena.amm.requests import accepted, quote_request, swap_request
@@ -71,12 +73,6 @@ def _book(edges, sim, first, part, edge):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _leg_edge(side, amount, out, fair):  # type: ignore[no-untyped-def]
-    """The pool's edge from a trade, in Y at the fair price."""
-    return amount - out * fair if side == 0 else amount * fair - out
-
-
-@njit(cache=True)
 def _normalizer_arbitrage(fair, nrx, nry, gamma, fees, min_profit, edges, sim):  # type: ignore[no-untyped-def]
     buy = closed_candidate(0, fair, nrx, nry, gamma, fees[0], min_profit)
     sell = closed_candidate(1, fair, nrx, nry, gamma, fees[1], min_profit)
@@ -84,11 +80,6 @@ def _normalizer_arbitrage(fair, nrx, nry, gamma, fees, min_profit, edges, sim): 
     if side >= 0:
         _book(edges, sim, 3, _ARB, edge)
     return nrx, nry
-
-
-@njit(cache=True)
-def _spot(rx, ry):  # type: ignore[no-untyped-def]
-    return ry / rx if rx > _MIN_RESERVE else math.nan
 
 
 @njit(cache=True)
@@ -110,7 +101,7 @@ def _strategy_trade(  # type: ignore[no-untyped-def]
     out, rx, ry = settle(side, amount, out, rx, ry)
     moved[0], moved[1] = rx, ry
     if out > 0.0:
-        _book(edges, sim, 0, part, _leg_edge(side, amount, out, fair))
+        _book(edges, sim, 0, part, leg_edge(side, amount, out, fair))
         if hooked:
             spot[0] = nry / nrx
             yield swap_request(0, side, amount, out, rx, ry, step, flow)
@@ -162,11 +153,11 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
                 if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
                     out, rx, ry = execute(side, in1, rx, ry, sub_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 0, _RETAIL, _leg_edge(side, in1, out, fair))
+                        _book(edges, sim, 0, _RETAIL, leg_edge(side, in1, out, fair))
                 if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
                     out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 3, _RETAIL, _leg_edge(side, in2, out, fair))
+                        _book(edges, sim, 3, _RETAIL, leg_edge(side, in2, out, fair))
         reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
 
 
@@ -300,8 +291,8 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                 if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
                     out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 3, _RETAIL, _leg_edge(side, in2, out, fair))
+                        _book(edges, sim, 3, _RETAIL, leg_edge(side, in2, out, fair))
         if trace.shape[0]:
             trace[sim, t, 0], trace[sim, t, 1] = edges[sim, 0], edges[sim, 3]
-            trace[sim, t, 2], trace[sim, t, 3] = _spot(rx, ry), _spot(nrx, nry)
+            trace[sim, t, 2], trace[sim, t, 3] = spot_price(rx, ry), spot_price(nrx, nry)
     reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
