@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from arena.amm.kernels import (
+    better_side,
     closed_candidate,
     execute,
     execute_best,
@@ -54,7 +55,17 @@ from arena.amm.searches import (
     min_inputs,
 )
 
-__all__ = ["FEE_SLOTS_POOL", "FIXED_POOL", "SCRIPTED_POOL", "arena_requests", "sampled_split"]
+__all__ = [
+    "EDGE_ARB",
+    "EDGE_EPOCH",
+    "EDGE_RETAIL",
+    "EDGE_TOTAL",
+    "FEE_SLOTS_POOL",
+    "FIXED_POOL",
+    "SCRIPTED_POOL",
+    "arena_requests",
+    "sampled_split",
+]
 
 #: Pool kinds: constant product with fees in storage slots 0 and 1 (a strategy without
 #: ``compute_swap``), constant product with fixed fees (the normalizer), quoted by strategy code.
@@ -63,15 +74,15 @@ FIXED_POOL: Final = 1
 SCRIPTED_POOL: Final = 2
 
 _FEE_SCALE = 1e9
-_MIN_RESERVE = 1e-12
-_TOTAL, _ARB, _RETAIL, _EPOCH = range(4)
+#: Columns of ``edges``: each pool's total, arbitrage and retail edge, and this epoch's.
+EDGE_TOTAL, EDGE_ARB, EDGE_RETAIL, EDGE_EPOCH = range(4)
 
 
 @njit(cache=True)
 def _book(edges, sim, pool, part, edge):  # type: ignore[no-untyped-def]
-    edges[sim, pool, _TOTAL] += edge
+    edges[sim, pool, EDGE_TOTAL] += edge
     edges[sim, pool, part] += edge
-    edges[sim, pool, _EPOCH] += edge
+    edges[sim, pool, EDGE_EPOCH] += edge
 
 
 @njit(cache=True)
@@ -110,10 +121,9 @@ def _scripted_arbitrage(  # type: ignore[no-untyped-def]
         else:
             sell_in, sell_profit, sell_ok = arb_result(search)
     trade[0] = -1.0
-    take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
-    if take_sell or buy_ok:
-        side = 1 if take_sell else 0
-        amount = sell_in if take_sell else buy_in
+    side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
+    if side >= 0:
+        amount = sell_in if side == 1 else buy_in
         for request in _quote_site(sim, pool, side, amount, rx, ry, step, answer, out):
             yield request
         got, new_rx, new_ry = settle(side, amount, out[0], rx, ry)
@@ -283,7 +293,7 @@ def arena_requests(  # type: ignore[no-untyped-def]
                     )
                     if side < 0:
                         continue
-                _book(edges, sim, pool, _ARB, edge)
+                _book(edges, sim, pool, EDGE_ARB, edge)
                 trades[pool, 0], trades[pool, 1], trades[pool, 2] = side, amount, got
                 trades[pool, 3] = 0.0
             for request in _notify(
@@ -330,7 +340,7 @@ def arena_requests(  # type: ignore[no-untyped-def]
                             side, amount, rx[sim, pool], ry[sim, pool], fees[sim, pool, side]
                         )
                     if got > 0.0:
-                        _book(edges, sim, pool, _RETAIL, leg_edge(side, amount, got, fair))
+                        _book(edges, sim, pool, EDGE_RETAIL, leg_edge(side, amount, got, fair))
                         trades[pool, 0], trades[pool, 1], trades[pool, 2] = side, amount, got
                         trades[pool, 3] = amount / total
                 for request in _notify(
@@ -339,5 +349,5 @@ def arena_requests(  # type: ignore[no-untyped-def]
                     yield request
         if trace.shape[0]:
             for pool in range(pools):
-                trace[sim, t, 0, pool] = edges[sim, pool, _TOTAL]
+                trace[sim, t, 0, pool] = edges[sim, pool, EDGE_TOTAL]
                 trace[sim, t, 1, pool] = spot_price(rx[sim, pool], ry[sim, pool])

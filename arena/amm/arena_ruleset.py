@@ -32,7 +32,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from arena.amm.arena_engine import FEE_SLOTS_POOL, FIXED_POOL, SCRIPTED_POOL, arena_requests
+from arena.amm.arena_engine import (
+    EDGE_ARB,
+    EDGE_EPOCH,
+    EDGE_RETAIL,
+    EDGE_TOTAL,
+    FEE_SLOTS_POOL,
+    FIXED_POOL,
+    SCRIPTED_POOL,
+    arena_requests,
+)
 from arena.amm.capital import capital_weights, rebalance, risk_scores
 from arena.amm.config import MarketConfig, option
 from arena.amm.cpmm import bps_to_fee
@@ -52,7 +61,6 @@ MAX_POOLS: Final = 255  # n_strategies is a u8 in the AfterSwap layout
 
 FloatArray = npt.NDArray[np.float64]
 _NO_TRACE: Final = np.zeros((0, 0, 0, 0))
-_TOTAL, _ARB, _RETAIL, _EPOCH = range(4)  # edge columns, as in arena.amm.arena_engine
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,7 @@ class _Engine:
         """Score the epoch, reallocate capital and run the ``epoch_boundary`` hooks."""
         config, n = self.config, self.strategies
         epoch = step // config.epoch_len
-        epoch_edge = self.edges[:, :n, _EPOCH].copy()
+        epoch_edge = self.edges[:, :n, EDGE_EPOCH].copy()
         scores = risk_scores(epoch_edge, config.loss_penalty)
         self.weights = capital_weights(scores, config.temperature, config.min_weight)
         self.weight_rows = self.weights.tolist()
@@ -259,7 +267,7 @@ class _Engine:
                 }
             )
         )
-        total = self.edges[:, :, _TOTAL]
+        total = self.edges[:, :, EDGE_TOTAL]
         for j, host in enumerate(self.hosts[:n]):
             assert host is not None
             if not host.has_epoch_boundary:
@@ -277,7 +285,7 @@ class _Engine:
                 host.epoch_boundary(sim, record, step)
             if not host.scripted:
                 self.fees[:, j] = host.fee_units()
-        self.edges[:, :, _EPOCH] = 0.0
+        self.edges[:, :, EDGE_EPOCH] = 0.0
         if self.count - 1 > N_COMPETING_PRICES:
             self._fill_slots()
 
@@ -306,9 +314,9 @@ class _Engine:
         )
         return ArenaResult(
             params=params,
-            edge=self.edges[:, :, _TOTAL].copy(),
-            arb_edge=self.edges[:, :, _ARB].copy(),
-            retail_edge=self.edges[:, :, _RETAIL].copy(),
+            edge=self.edges[:, :, EDGE_TOTAL].copy(),
+            arb_edge=self.edges[:, :, EDGE_ARB].copy(),
+            retail_edge=self.edges[:, :, EDGE_RETAIL].copy(),
             errors=errors,
             first_error=first,
             weights=self.weights,

@@ -42,6 +42,7 @@ from arena.amm.searches import (
 
 __all__ = [
     "arb_starts",
+    "better_side",
     "closed_candidate",
     "cp_output_scalar",
     "execute",
@@ -257,18 +258,27 @@ def closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: ignor
 
 
 @njit(cache=True)
+def better_side(buy_ok, buy_profit, sell_ok, sell_profit):  # type: ignore[no-untyped-def]
+    """The side an arbitrageur trades: 1 (sell X) only if strictly more profitable than a
+    standing buy, else 0 if the buy stands, else -1."""
+    if sell_ok and not (buy_ok and not (sell_profit > buy_profit)):
+        return 1
+    return 0 if buy_ok else -1
+
+
+@njit(cache=True)
 def execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
-    """Execute the better candidate (sell only if strictly better).
+    """Execute the better candidate (:func:`better_side`).
 
     :returns: (side or -1, input, output, the pool's edge, rx, ry).
     """
     buy_amount, buy_profit, buy_ok = buy
     sell_amount, sell_profit, sell_ok = sell
-    take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
-    if take_sell:
+    side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
+    if side == 1:
         out, rx, ry = execute(1, sell_amount, rx, ry, fees[1])
         return (1 if out > 0.0 else -1), sell_amount, out, sell_amount * fair - out, rx, ry
-    if buy_ok:
+    if side == 0:
         out, rx, ry = execute(0, buy_amount, rx, ry, fees[0])
         return (0 if out > 0.0 else -1), buy_amount, out, buy_amount - out * fair, rx, ry
     return -1, 0.0, 0.0, 0.0, rx, ry

@@ -29,6 +29,7 @@ from numba import njit
 
 from arena.amm.kernels import (
     arb_starts,
+    better_side,
     closed_candidate,
     execute,
     execute_best,
@@ -61,7 +62,6 @@ from arena.amm.searches import (
 
 __all__ = ["prop_amm_block", "prop_amm_requests"]
 
-_MIN_RESERVE = 1e-12
 _ARB, _RETAIL = 1, 2  # parts of a pool's edge, after its total
 
 
@@ -245,10 +245,9 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                     buy_in, buy_profit, buy_ok = arb_result(search)
                 else:
                     sell_in, sell_profit, sell_ok = arb_result(search)
-            take_sell = sell_ok and not (buy_ok and not (sell_profit > buy_profit))
-            if take_sell or buy_ok:
-                side = 1 if take_sell else 0
-                amount = sell_in if take_sell else buy_in
+            side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
+            if side >= 0:
+                amount = sell_in if side == 1 else buy_in
                 for request in _strategy_trade(
                     sim, side, amount, 0.0, _ARB, fair, rx, ry, nrx, nry, step, scripted, hooked,
                     fees, words, edges, answer, spot, moved,

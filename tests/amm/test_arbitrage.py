@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arena.amm.cpmm import FEE_SCALE, bps_to_fee
-from arena.amm.kernels import closed_candidate, execute_best, quote, settle
+from arena.amm.kernels import better_side, closed_candidate, execute_best, quote, settle
 from arena.amm.nano import to_nano_scalar
 from arena.amm.searches import (
     ARB_MAX_ITERS,
@@ -104,10 +104,9 @@ def test_searched_arbitrage_leaves_nothing_above_the_floor(weight_x, fee, move) 
     # The weighted pool's marginal price at zero is (ry / (1-w)) / (rx / w).
     fair = (ry / (1 - weight_x)) / (rx / weight_x) * move
     buy, sell = (searched(pool, side, fair, rx, ry) for side in (0, 1))
-    take_sell = sell[2] and not (buy[2] and not sell[1] > buy[1])
-    if take_sell or buy[2]:
-        side = 1 if take_sell else 0
-        amount = (sell if take_sell else buy)[0]
+    side = better_side(buy[2], buy[1], sell[2], sell[1])
+    if side >= 0:
+        amount = (sell if side == 1 else buy)[0]
         _, rx, ry = settle(side, amount, pool(side, amount, rx, ry), rx, ry)
     assert best_remaining_profit(pool, rx, ry, fair) < MIN_PROFIT
 
