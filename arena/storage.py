@@ -41,68 +41,61 @@ class StorageError(Exception):
 
 
 class Slots:
-    """128 typed 8-byte slots over a storage buffer (``u64``, ``i64`` or ``f64``)."""
+    """128 typed 8-byte slots over a storage buffer (``u64``, ``i64`` or ``f64``).
 
-    __slots__ = ("_fast_type", "_kind", "_view", "_writable")
+    ``view`` is the typed memoryview itself and ``exact`` the type it stores unconverted: the
+    sandbox's item guards use them to read and write slots in C, and come back here for
+    anything else (see :mod:`arena.sandbox.guards`).
+    """
+
+    __slots__ = ("exact", "kind", "view", "writable")
 
     def __init__(self, buffer: memoryview, kind: str, *, writable: bool) -> None:
         # typeshed accepts only literal format strings here
-        self._view = buffer.cast({"u64": "Q", "i64": "q", "f64": "d"}[kind])  # type: ignore[call-overload]
-        self._kind = kind
-        self._writable = writable
-        # Values of this exact type are stored by the memoryview itself, unconverted.
-        self._fast_type: type = float if kind == "f64" else int
+        self.view = buffer.cast({"u64": "Q", "i64": "q", "f64": "d"}[kind])  # type: ignore[call-overload]
+        self.kind = kind
+        self.writable = writable
+        self.exact: type = float if kind == "f64" else int
 
     def __len__(self) -> int:
         return N_SLOTS
 
     def __iter__(self) -> Iterator[int | float]:
-        return iter(self._view.tolist())
+        return iter(self.view.tolist())
 
     def __getitem__(self, index: int) -> int | float:
         try:
-            value: int | float = self._view[index]
+            value: int | float = self.view[index]
             return value
         except (IndexError, TypeError):
             raise StorageError(
-                f"storage.{self._kind}[{index!r}]: slot index must be an int in 0..{N_SLOTS - 1}"
+                f"storage.{self.kind}[{index!r}]: slot index must be an int in 0..{N_SLOTS - 1}"
             ) from None
 
     def __setitem__(self, index: int, value: float) -> None:
-        if (
-            self._writable
-            and type(index) is int
-            and 0 <= index < N_SLOTS
-            and type(value) is self._fast_type
-        ):
-            try:  # hooks write slots often: the common case costs one C-level store
-                self._view[index] = value
-                return
-            except (ValueError, OverflowError):
-                pass  # out of range: the checks below explain it
-        if not self._writable:
+        if not self.writable:
             raise StorageError(
                 "storage is read-only in compute_swap; write it in after_swap or epoch_boundary"
             )
         if not isinstance(index, int) or not 0 <= index < N_SLOTS:
             raise StorageError(
-                f"storage.{self._kind}[{index!r}]: slot index must be an int in 0..{N_SLOTS - 1}"
+                f"storage.{self.kind}[{index!r}]: slot index must be an int in 0..{N_SLOTS - 1}"
             )
-        self._view[index] = self._coerce(value)
+        self.view[index] = self._coerce(value)
 
     def _coerce(self, value: float) -> int | float:
-        if self._kind == "f64":
+        if self.kind == "f64":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
             raise StorageError(f"storage.f64 holds numbers, not {type(value).__name__}")
         if not isinstance(value, int) or isinstance(value, bool):
             raise StorageError(
-                f"storage.{self._kind} holds integers, not {type(value).__name__} "
+                f"storage.{self.kind} holds integers, not {type(value).__name__} "
                 "(use int(x), or the f64 slots for fractions)"
             )
-        low, high = (0, _U64_MAX) if self._kind == "u64" else (_I64_MIN, _I64_MAX)
+        low, high = (0, _U64_MAX) if self.kind == "u64" else (_I64_MIN, _I64_MAX)
         if not low <= value <= high:
-            raise StorageError(f"storage.{self._kind}: {value} is outside {low}..{high}")
+            raise StorageError(f"storage.{self.kind}: {value} is outside {low}..{high}")
         return value
 
 
@@ -184,7 +177,7 @@ class Storage:
 
     def to_bytes(self) -> bytes:
         """The 1024 bytes, as the reference engine lays them out."""
-        return bytes(self._buffer)
+        return self._view.tobytes()
 
     def restore(self, data: bytes) -> None:
         """Put back a snapshot taken with :meth:`to_bytes` (used when a hook raises)."""

@@ -24,8 +24,10 @@ Epoch ends are vectorised across simulations here.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 import numpy as np
@@ -50,7 +52,7 @@ from arena.amm.inputs import BlockInputs, input_blocks
 from arena.amm.nano import to_nano
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
-from arena.amm.requests import serve
+from arena.amm.requests import record_builder, serve
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import STORAGE_SIZE
@@ -61,6 +63,7 @@ MAX_POOLS: Final = 255  # n_strategies is a u8 in the AfterSwap layout
 
 FloatArray = npt.NDArray[np.float64]
 _NO_TRACE: Final = np.zeros((0, 0, 0, 0))
+_after_swap: Final = record_builder(AfterSwap)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,9 @@ class _Engine:
         self.edges = np.zeros((sims, count, 4))
         self.answer = np.zeros(1, dtype=np.uint64)
         self.competing = np.zeros(self.slots.shape[2])
+        # read per hook call: one struct unpack makes the tuple of floats
+        unpack = struct.Struct(f"={self.competing.size}d").unpack_from
+        self.competing_prices = partial(unpack, self.competing.data)
         self.weight_rows = self.weights.tolist()  # read per hook call: plain floats are faster
         self.epoch_rows: list[pd.DataFrame] = []
 
@@ -236,10 +242,10 @@ class _Engine:
     ) -> AfterSwap:
         """The ``after_swap`` record of a trade (see :func:`arena.amm.requests.serve`)."""
         epoch_len = self.config.epoch_len
-        return AfterSwap(
+        return _after_swap((
             side, amount, out, rx, ry, step, step % epoch_len, step // epoch_len, self.count,
-            pool, flow, self.weight_rows[sim][pool], tuple(self.competing.tolist()),
-        )  # fmt: skip
+            pool, flow, self.weight_rows[sim][pool], self.competing_prices(),
+        ))  # fmt: skip
 
     # -- epochs ------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from arena.amm.inputs import input_blocks
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm_engine import prop_amm_block, prop_amm_requests
-from arena.amm.requests import serve
+from arena.amm.requests import record_builder, serve
 from arena.amm.trace import Observer
 from arena.payloads import PropAmmAfterSwap
 
@@ -38,6 +38,7 @@ __all__ = ["PropAmmConfig", "PropAmmResult", "simulate_prop_amm"]
 
 FloatArray = npt.NDArray[np.float64]
 _NO_TRACE: Final = np.zeros((0, 0, 0))
+_after_swap: Final = record_builder(PropAmmAfterSwap)
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ def simulate_prop_amm(
         flow: float,
     ) -> PropAmmAfterSwap:
         # One epoch, two pools, the normalizer's spot as the competing price.
-        return PropAmmAfterSwap(
-            side, amount, out, rx, ry, step, step, 0, 2, 0, flow, 1.0, (normalizer_spot[0],)
+        return _after_swap(
+            (side, amount, out, rx, ry, step, step, 0, 2, 0, flow, 1.0, (normalizer_spot[0],))
         )
 
     for block in input_blocks(params, config.steps, config.initial_price):

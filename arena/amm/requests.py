@@ -19,7 +19,8 @@ does as little as it can: unpack, call the host, store the answer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Final
+from functools import partial
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,16 @@ from numba import njit
 from arena.amm.host import StrategyHost
 from arena.amm.kernels import nano
 
-__all__ = ["AFTER_SWAP", "QUOTE", "Request", "accepted", "quote_request", "serve", "swap_request"]
+__all__ = [
+    "AFTER_SWAP",
+    "QUOTE",
+    "Request",
+    "accepted",
+    "quote_request",
+    "record_builder",
+    "serve",
+    "swap_request",
+]
 
 QUOTE: Final = 0
 AFTER_SWAP: Final = 1
@@ -37,6 +47,15 @@ Request = tuple[int, int, int, int, int, int, int, int, float]
 #: Builds the record an ``after_swap`` receives: ``(sim, pool, side, amount, output, reserve_x,
 #: reserve_y, step, flow) -> record``, nanos as in the request.
 SwapRecord = Callable[[int, int, int, int, int, int, int, int, float], object]
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
+def record_builder(kind: type[R]) -> Callable[[tuple[Any, ...]], R]:
+    """``kind`` records from a tuple of all their fields in order, made in C.
+
+    A named tuple's own constructor is a Python function; the engine makes a record per trade.
+    """
+    return partial(tuple.__new__, kind)
 
 
 @njit(cache=True)

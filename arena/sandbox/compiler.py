@@ -25,6 +25,7 @@ from arena.sandbox.guards import (
     guarded_getitem,
     guarded_getiter,
     guarded_iter_unpack_sequence,
+    guarded_setitem,
     guarded_unpack_sequence,
     guarded_write,
 )
@@ -43,6 +44,7 @@ _GUARDS: Final[dict[str, Any]] = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": guarded_write,
+    "_setitem_": guarded_setitem,
     "_inplacevar_": guarded_inplacevar,
     "_pow_": guarded_pow,
     "_lshift_": guarded_lshift,

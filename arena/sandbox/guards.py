@@ -1,12 +1,14 @@
 """The guard functions restricted code calls for attribute, item, iteration and write access.
 
-Attribute access works from an allowlist per exact type: the read-only record types the engine
+Attribute access works from an allowlist per exact type (the record fields and storage views in
+:data:`UNGUARDED_ATTRIBUTES` are read directly, see there): the read-only record types the engine
 passes (named tuples: their fields and ``to_bytes``), storage and its slot views, the provided
 ``math`` namespace, and a few methods of numbers, strings, lists and dicts. Everything else —
 ``format``, frames, generators' internals, functions' and types' attributes — is refused, and
 underscore names never compile at all. Items can be read from containers, records and storage;
 items can be written only into storage and the strategy's own lists and dicts (module-level
-data is frozen after the module body runs, see :mod:`arena.sandbox.freeze`).
+data is frozen after the module body runs, see :mod:`arena.sandbox.freeze`). Storage slots,
+what hooks index most, are read and written in C when the index and value are well-typed.
 
 Guards do not charge the work budget themselves: each guarded access is a node of a block that
 was paid for when it started (see :mod:`arena.sandbox.pricing`). Unpacking charges one unit per
@@ -19,15 +21,18 @@ from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 from typing import Any, Final
 
+from arena.payloads import AfterSwap, EpochBoundary, SwapRequest
 from arena.sandbox.provided import MATH, FrozenNamespace, metered
 from arena.storage import Slots, Storage
 
 __all__ = [
+    "UNGUARDED_ATTRIBUTES",
     "allow_attributes",
     "guarded_getattr",
     "guarded_getitem",
     "guarded_getiter",
     "guarded_iter_unpack_sequence",
+    "guarded_setitem",
     "guarded_unpack_sequence",
     "guarded_write",
 ]
@@ -80,6 +85,14 @@ _SUBSCRIPTABLE: set[type] = {
 }
 _WRITABLE: Final = frozenset({list, dict, Storage, Slots})
 
+#: Attributes strategy code reads without a guard call (the compiler leaves ``x.name`` as it is):
+#: the fields of arena's records and storage's slot views, what hooks read most. No other type a
+#: strategy can reach has an attribute of one of these names (a test walks every class loaded),
+#: so ``x.name`` is one of these or an AttributeError.
+UNGUARDED_ATTRIBUTES: Final = frozenset(
+    {"u64", "i64", "f64", *AfterSwap._fields, *EpochBoundary._fields, *SwapRequest._fields}
+)
+
 
 def allow_attributes(kind: type, names: Iterable[str]) -> None:
     """Let strategy code read ``names`` on objects of exactly ``kind`` (for market plugins)."""
@@ -123,9 +136,33 @@ def _attribute_refusal(obj: Any, name: str) -> str:
 
 def guarded_getitem(obj: Any, index: Any) -> Any:
     """``obj[index]`` in strategy code (``_getitem_``)."""
-    if type(obj) in _SUBSCRIPTABLE or _learn(type(obj)):
+    kind = type(obj)
+    if kind is Slots:  # hooks read slots most: straight from the memoryview
+        try:
+            return obj.view[index]
+        except (IndexError, TypeError):
+            pass  # Slots explains the mistake
+    if kind in _SUBSCRIPTABLE or _learn(kind):
         return obj[index]
     raise TypeError(f"'{type(obj).__name__}' objects cannot be indexed in strategies")
+
+
+def guarded_setitem(value: Any, obj: Any, key: Any) -> None:
+    """``obj[key] = value`` in strategy code (``_setitem_``; the value first, as Python evaluates
+    it first). A well-typed value for a writable slot goes straight into the memoryview."""
+    if (
+        type(obj) is Slots
+        and obj.writable
+        and type(value) is obj.exact
+        and type(key) is int
+        and key >= 0  # the memoryview would take -1 for the last slot
+    ):
+        try:
+            obj.view[key] = value
+            return
+        except (IndexError, ValueError, OverflowError):
+            pass  # Slots explains the mistake
+    guarded_write(obj)[key] = value
 
 
 def guarded_getiter(obj: Any) -> Any:

@@ -14,6 +14,11 @@ opens every function, lambda and module body, loop iteration and comprehension i
 block's price (:mod:`arena.sandbox.pricing`); ``**``, ``<<`` and ``*`` of a literal sequence
 call their guards (:mod:`arena.sandbox.arith`).
 
+Three accesses hooks make all the time cost one guard call or none: ``obj[key] = value`` is one
+call of ``_setitem_``; record fields and storage views
+(:data:`~arena.sandbox.guards.UNGUARDED_ATTRIBUTES`) and members of ``math`` (where no
+strategy name shadows it) are read directly.
+
 Each refusal is recorded as ``Line N: message`` (RestrictedPython's format), and :func:`hint_for`
 gives a fix in plain words.
 """
@@ -29,8 +34,9 @@ from typing import Any, Final, cast
 from RestrictedPython import RestrictingNodeTransformer
 
 from arena.sandbox.arith import guarded_lshift, guarded_pow
+from arena.sandbox.guards import UNGUARDED_ATTRIBUTES
 from arena.sandbox.pricing import price
-from arena.sandbox.provided import UNAVAILABLE
+from arena.sandbox.provided import PROVIDED, UNAVAILABLE, FrozenNamespace
 
 __all__ = ["ArenaPolicy", "hint_for", "undefined_names"]
 
@@ -87,6 +93,11 @@ def _call(name: str, args: list[ast.expr], at: ast.AST) -> ast.Call:
     """``name(*args)``, placed where ``at`` is (for tracebacks)."""
     call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
     return ast.fix_missing_locations(ast.copy_location(call, at))
+
+
+def _calls(node: ast.expr, name: str) -> bool:
+    """Whether ``node`` is a call of the function named ``name``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
 
 
 def _statement(name: str, units: int, line: int) -> ast.Expr:
@@ -188,9 +199,32 @@ class ArenaPolicy(RestrictingNodeTransformer):
             node.func = ast.copy_location(ast.Name(_PAIRWISE[name], ast.Load()), node.func)
         return node
 
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        # `obj[key] = value` becomes one guard call, `_setitem_(value, obj, key)`, instead of
+        # `_write_(obj)[key] = value` (the value is still evaluated first).
+        result = super().visit_Assign(node)
+        if not isinstance(result, ast.Assign) or len(result.targets) != 1:
+            return result
+        target = result.targets[0]
+        if not isinstance(target, ast.Subscript) or not _calls(target.value, "_write_"):
+            return result
+        written = cast(ast.Call, target.value).args[0]
+        call = _call("_setitem_", [result.value, written, target.slice], node)
+        return ast.copy_location(ast.Expr(call), node)
+
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         if not isinstance(node.ctx, ast.Load):
             self.error(node, "attributes cannot be assigned or deleted in strategies")
+            return super().visit_Attribute(node)
+        if node.attr in UNGUARDED_ATTRIBUTES:
+            return self.node_contents_visit(node)  # payload.sim_step, storage.u64: read directly
+        namespace = PROVIDED.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        if (
+            isinstance(namespace, FrozenNamespace)
+            and node.attr in namespace.names
+            and node.value.id not in self.rebound  # type: ignore[attr-defined]
+        ):
+            return node  # math.sqrt: a fixed object's allowed attribute needs no guard at run time
         return super().visit_Attribute(node)
 
     def visit_Name(self, node: ast.Name) -> Any:

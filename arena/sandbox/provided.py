@@ -40,28 +40,26 @@ _SIZED: Final = frozenset(
 class FrozenNamespace:
     """A read-only bag of provided functions and constants, such as ``math``.
 
+    The members are plain instance attributes, so reading one is a C-level lookup.
+
     :param name: what strategy code calls it.
     :param members: its attributes (the attribute guard lets strategy code read these only).
     """
 
-    __slots__ = ("_members", "_name", "names")
-
     def __init__(self, name: str, members: dict[str, Any]) -> None:
         object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_members", MappingProxyType(dict(members)))
         object.__setattr__(self, "names", frozenset(members))
+        for member, value in members.items():
+            object.__setattr__(self, member, value)
 
-    def __getattr__(self, attribute: str) -> Any:
-        try:
-            return self._members[attribute]
-        except KeyError:
-            raise AttributeError(f"{self._name}.{attribute} is not available") from None
+    def __getattr__(self, attribute: str) -> Any:  # only called for what is not a member
+        raise AttributeError(f"{self._name}.{attribute} is not available")
 
     def __setattr__(self, attribute: str, value: object) -> None:
         raise AttributeError(f"{self._name} is read-only")
 
     def __repr__(self) -> str:
-        return self._name
+        return str(self._name)
 
 
 MATH: Final = FrozenNamespace(

@@ -4,12 +4,15 @@ These tests run small, trusted snippets in-process; hostile files go through wor
 test_hostile.py.
 """
 
+from collections.abc import Callable
 from types import MappingProxyType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arena.errors import StrategyLoadError
-from arena.payloads import AfterSwap
+from arena.payloads import AfterSwap, EpochBoundary, SwapRequest
 from arena.sandbox import (
     GUEST_ERRORS,
     METER,
@@ -20,6 +23,7 @@ from arena.sandbox import (
     guest_line,
     guest_output,
 )
+from arena.sandbox.guards import UNGUARDED_ATTRIBUTES
 from arena.sandbox.printing import PRINT_LIMIT
 from arena.storage import Storage, StorageError
 
@@ -149,6 +153,85 @@ def test_writes_reach_storage_and_own_containers_only() -> None:
     assert isinstance(error, TypeError) and "read-only" in str(error)
     assert call("def f():\n    x = 2\n    x += 3\n    x **= 2\n    return x\n")[0] == 25
     assert isinstance(call("def f():\n    s = 'a'\n    s += 'b'\n")[0], TypeError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["u64", "i64", "f64"]),
+    index=st.one_of(st.integers(-130, 130), st.booleans(), st.just(1.0)),
+    value=st.one_of(
+        st.integers(-(2**65), 2**65), st.floats(allow_nan=False), st.booleans(), st.just("1")
+    ),
+    writable=st.booleans(),
+)
+def test_sandboxed_slot_access_behaves_as_trusted_slots(
+    kind: str, index: object, value: object, writable: bool
+) -> None:
+    """The guards' C-level path for slots does exactly what Slots does, errors included."""
+
+    def outcome(act: Callable[[], object]) -> tuple[str, object]:
+        try:
+            return "ok", act()
+        except GUEST_ERRORS as error:
+            return type(error).__name__, str(error)
+
+    trusted, guest = Storage(), Storage()
+    if not writable:
+        trusted, guest = trusted.readonly(), guest.readonly()
+    slots = getattr(trusted, kind)
+    body = f"def f(s, i, v):\n    s.{kind}[i] = v\n    return s.{kind}[i]\n"
+    expected = outcome(lambda: (slots.__setitem__(index, value), slots[index])[1])
+    assert outcome(lambda: _raise(call(body, guest, index, value)[0])) == expected
+    assert guest.to_bytes() == trusted.to_bytes()
+
+
+def _raise(value: object) -> object:
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def test_item_assignment_evaluates_the_value_first() -> None:
+    body = (
+        "def f():\n    seen = []\n    d = {}\n"
+        "    d[seen.append('key') or 'k'] = seen.append('value') or 1\n    return seen\n"
+    )
+    assert call(body)[0] == ["value", "key"]
+
+
+def test_unguarded_attribute_names_belong_to_arena_records_only() -> None:
+    """``x.name`` compiles without a guard for these names: no other class loaded has them."""
+    import arena.cli  # noqa: F401  (load what a worker could possibly have loaded, and more)
+
+    ours = (AfterSwap, EpochBoundary, SwapRequest, Storage)
+    pending, classes = [object], set()
+    while pending:
+        for sub in type.__subclasses__(pending.pop()):
+            if sub not in classes:
+                classes.add(sub)
+                pending.append(sub)
+    assert len(classes) > 1000  # builtins, the standard library, numpy, pandas, arena …
+    clashes = []
+    for cls in classes:
+        if issubclass(cls, ours):
+            continue
+        for name in UNGUARDED_ATTRIBUTES:
+            try:
+                found = hasattr(cls, name)
+            except Exception:
+                found = True  # an attribute that cannot even be looked up is a clash too
+            if found:
+                clashes.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+    assert clashes == []
+    assert {"u64", "sim_step", "competing_spot_prices", "input_amount"} <= UNGUARDED_ATTRIBUTES
+    assert "to_bytes" not in UNGUARDED_ATTRIBUTES  # int.to_bytes exists: that one stays guarded
+
+
+def test_a_name_that_shadows_math_is_still_guarded() -> None:
+    error = call("def f(math):\n    return math.restore\n", Storage())[0]
+    assert isinstance(error, AttributeError) and "no attribute 'restore'" in str(error)
+    error = call("math = {}\ndef f():\n    return math.sqrt\n")[0]
+    assert isinstance(error, AttributeError)
 
 
 def test_module_globals_are_fresh_per_instance_and_frozen() -> None:
