@@ -1,11 +1,13 @@
 """What the commands share.
 
-The consoles, plain error messages, number formats, the market lookup and the leaderboard
-database option.
+The consoles, plain error messages, number formats, the market lookup and the options several
+commands take: market and ruleset, the ruleset's own options, executors, the leaderboard
+database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import sys
@@ -17,7 +19,8 @@ import click
 from rich.console import Console
 
 from arena.errors import ArenaError, ConfigError
-from arena.market import Market
+from arena.executors import EXECUTORS
+from arena.market import Market, config_from_options
 from arena.plugins import markets
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,3 +78,74 @@ def _db_option(command: F) -> F:
         help="The leaderboard database (or set ARENA_LEADERBOARD); the secret seed root and "
         "the submission folders live beside it.",
     )(command)
+
+
+def _config(config_type: type, options: dict[str, Any], ruleset: str) -> Any:
+    """The ruleset's configuration from the command's options (foreign options refused)."""
+    known = {f.name for f in dataclasses.fields(config_type)}
+    foreign = sorted(set(options) - known)
+    if foreign:
+        names = ", ".join(f"--{n.replace('_', '-')}" for n in foreign)
+        raise ConfigError(f"{names} does not apply to the {ruleset} ruleset")
+    return config_from_options(config_type, options)
+
+
+def _options(command: F, *options: Callable[[F], F]) -> F:
+    """Apply ``options`` so that ``--help`` lists them in the order given."""
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _market_options(command: F) -> F:
+    """``--market`` and ``--ruleset``."""
+    return _options(
+        command,
+        click.option(
+            "--market", "market_name", default="amm", show_default=True, help="Market to simulate."
+        ),
+        click.option("--ruleset", help="Rules of the market (default: the market's own default)."),
+    )
+
+
+def _executor_options(command: F) -> F:
+    """``--executor``, ``--workers``, ``--scheduler`` and ``--quiet``."""
+    return _options(
+        command,
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            default="local",
+            show_default=True,
+            help="Where simulations run: isolated local processes, this process (trusted code "
+            "only, for debugging), or a Dask cluster.",
+        ),
+        click.option(
+            "-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores]."
+        ),
+        click.option(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask."
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    )
+
+
+def _ruleset_options(command: F) -> F:
+    """Add a ``--option`` for every field of every ruleset's configuration."""
+    fields: dict[str, list[tuple[str, dataclasses.Field[Any]]]] = {}
+    for market in markets().values():
+        for ruleset in market.rulesets.values():
+            for field in dataclasses.fields(ruleset.config_type):
+                fields.setdefault(field.name, []).append((ruleset.name, field))
+    for name, owners in sorted(fields.items(), reverse=True):
+        defaults = "; ".join(f"{rs}: {f.default}" for rs, f in owners)
+        text = owners[0][1].metadata.get("help", name.replace("_", " "))
+        kind = type(owners[0][1].default)
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            type=kind,
+            default=None,
+            help=f"{text} [{defaults}]",
+        )(command)
+    return command

@@ -10,8 +10,8 @@ import click
 
 from arena.cli._common import (
     DEFAULT_DB,
-    F,
     _db_option,
+    _executor_options,
     _fmt,
     _friendly,
     _nan,
@@ -22,7 +22,6 @@ from arena.cli._common import (
 from arena.cli.run import _run_with_progress
 from arena.competition import load_submission, parse_root
 from arena.errors import ConfigError
-from arena.executors import EXECUTORS
 from arena.leaderboard import Leaderboard
 from arena.receipts import RECEIPT_FILE, competition_section, issue, read_receipt
 from arena.report import load as load_report
@@ -35,31 +34,6 @@ _MARKS = {
     "note": "[yellow]·[/]",
     "skip": "[yellow]?[/]",
 }
-
-
-def _executor_options(command: F) -> F:
-    for option in reversed(
-        (
-            click.option(
-                "--executor",
-                type=click.Choice(EXECUTORS),
-                default="local",
-                show_default=True,
-                help="Where simulations run (local: isolated worker processes).",
-            ),
-            click.option(
-                "-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores]."
-            ),
-            click.option(
-                "--scheduler",
-                metavar="ADDRESS",
-                help="Dask scheduler address, with --executor dask.",
-            ),
-            click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
-        )
-    ):
-        command = option(command)
-    return command
 
 
 @click.command("submit")

@@ -12,8 +12,18 @@ from typing import Any
 import click
 from rich.table import Table
 
-from arena.cli._common import _db_option, _fmt, _friendly, _market, _nan, _plus_minus, console
-from arena.cli.run import _config, _ruleset_options
+from arena.cli._common import (
+    _config,
+    _db_option,
+    _fmt,
+    _friendly,
+    _market,
+    _market_options,
+    _nan,
+    _plus_minus,
+    _ruleset_options,
+    console,
+)
 from arena.competition import Competition, new_root
 from arena.errors import ConfigError
 from arena.leaderboard import RANKINGS, Entry, Leaderboard, secret_path
@@ -135,10 +145,7 @@ def _print_leaderboard(
 @leaderboard_command.command("init")
 @_db_option
 @click.option("--title", help="The competition's name [market · ruleset].")
-@click.option(
-    "--market", "market_name", default="amm", show_default=True, help="Market to simulate."
-)
-@click.option("--ruleset", help="Rules of the market (default: the market's own default).")
+@_market_options
 @click.option(
     "-n",
     "--simulations",

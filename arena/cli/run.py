@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import sys
@@ -14,43 +13,29 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from arena.cli._common import F, _fmt, _friendly, _market, _plus_minus, console, errors
+from arena.cli._common import (
+    _config,
+    _executor_options,
+    _fmt,
+    _friendly,
+    _market,
+    _market_options,
+    _plus_minus,
+    _ruleset_options,
+    console,
+    errors,
+)
 from arena.errors import ConfigError
-from arena.executors import EXECUTORS, make_executor
-from arena.market import config_from_options
+from arena.executors import make_executor
 from arena.metrics import CONFIDENCE, summarize
-from arena.plugins import StrategySource, builtin_strategy_names, load_strategies, markets
+from arena.plugins import StrategySource, builtin_strategy_names, load_strategies
 from arena.runner import RunPlan, RunResult, SeedSchedule, run
 from arena.validate import ValidationFailed, validate_sources
 
 
-def _ruleset_options(command: F) -> F:
-    """Add a ``--option`` for every field of every ruleset's configuration."""
-    fields: dict[str, list[tuple[str, dataclasses.Field[Any]]]] = {}
-    for market in markets().values():
-        for ruleset in market.rulesets.values():
-            for field in dataclasses.fields(ruleset.config_type):
-                fields.setdefault(field.name, []).append((ruleset.name, field))
-    for name, owners in sorted(fields.items(), reverse=True):
-        defaults = "; ".join(f"{rs}: {f.default}" for rs, f in owners)
-        text = owners[0][1].metadata.get("help", name.replace("_", " "))
-        kind = type(owners[0][1].default)
-        command = click.option(
-            f"--{name.replace('_', '-')}",
-            name,
-            type=kind,
-            default=None,
-            help=f"{text} [{defaults}]",
-        )(command)
-    return command
-
-
 @click.command("run")
 @click.argument("strategies", nargs=-1, metavar="[STRATEGY]...")
-@click.option(
-    "--market", "market_name", default="amm", show_default=True, help="Market to simulate."
-)
-@click.option("--ruleset", help="Rules of the market (default: the market's own default).")
+@_market_options
 @click.option(
     "-n",
     "--simulations",
@@ -71,18 +56,7 @@ def _ruleset_options(command: F) -> F:
     show_default=True,
     help="Seed increment between simulations (simulation i uses start + i*stride).",
 )
-@click.option("-w", "--workers", type=click.IntRange(min=1), help="Worker processes [all cores].")
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default="local",
-    show_default=True,
-    help="Where simulations run: isolated local processes, this process (trusted code "
-    "only, for debugging), or a Dask cluster.",
-)
-@click.option(
-    "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask."
-)
+@_executor_options
 @click.option("--batch-size", type=click.IntRange(min=1), help="Simulations per worker batch.")
 @click.option(
     "--per-sim",
@@ -109,7 +83,6 @@ def _ruleset_options(command: F) -> F:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the ranked summary as CSV.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--no-validate",
     is_flag=True,
@@ -217,15 +190,6 @@ def _validate_before_run(loaded: list[StrategySource], market: str, trusted: boo
     failed = [r for r in reports if not r.ok]
     if failed:
         raise ValidationFailed(failed)
-
-
-def _config(config_type: type, options: dict[str, Any], ruleset: str) -> Any:
-    known = {f.name for f in dataclasses.fields(config_type)}
-    foreign = sorted(set(options) - known)
-    if foreign:
-        names = ", ".join(f"--{n.replace('_', '-')}" for n in foreign)
-        raise ConfigError(f"{names} does not apply to the {ruleset} ruleset")
-    return config_from_options(config_type, options)
 
 
 def _run_with_progress(
