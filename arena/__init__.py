@@ -15,8 +15,7 @@ import importlib as _importlib
 from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
-from arena.amm.arena_ruleset import ArenaConfig
-from arena.amm.propamm import PropAmmConfig
+from arena.amm.config import ArenaConfig, PropAmmConfig
 from arena.errors import ArenaError, ConfigError, StrategyLoadError
 from arena.executors import DaskExecutor, Executor, LocalExecutor, SequentialExecutor, make_executor
 from arena.market import Market, Ruleset, SimulationOutput

@@ -122,10 +122,8 @@ class DaskExecutor:
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        from arena.sandbox.process import run_isolated
-
         # Dask's futures offer the concurrent.futures interface the runner uses.
-        future: Future[T] = self._client.submit(run_isolated, fn, *args, pure=False)  # type: ignore[assignment]
+        future: Future[T] = self._client.submit(_prepared_and_isolated, fn, *args, pure=False)  # type: ignore[assignment]
         return future
 
     def as_completed(self, futures: Iterable[Future[T]]) -> Iterator[Future[T]]:
@@ -136,6 +134,16 @@ class DaskExecutor:
     def shutdown(self, cancel: bool = False) -> None:
         if self._owns_client:
             self._client.close()
+
+
+def _prepared_and_isolated(fn: Callable[..., T], *args: Any) -> T:
+    """On a Dask worker: the markets' trusted set-up (compiling into this machine's cache, once
+    per process), then the task in a fresh isolated worker, which may not write files."""
+    from arena.plugins import prepare_markets
+    from arena.sandbox.process import run_isolated
+
+    prepare_markets()
+    return run_isolated(fn, *args)  # type: ignore[return-value]
 
 
 EXECUTORS = ("local", "sequential", "dask")

@@ -105,9 +105,11 @@ class Market:
     :param check_strategy: market-specific static checks of a loaded file (raise
         :class:`arena.errors.StrategyLoadError`).
     :param default_strategies: what ``arena run`` races when given no strategy.
-    :param prepare: trusted set-up run in the parent (or a Dask worker) before any isolated
-        worker starts, e.g. compiling kernels so that workers, which may not write files,
-        find them in the cache.
+    :param prepare: trusted set-up, e.g. compiling kernels into numba's cache; run for every
+        market (:func:`arena.plugins.prepare_markets`) in the parent (or a Dask worker) before
+        isolated workers start, since they may not write files, and in each worker as it
+        starts, so that no task's clock pays for loading them. Commands that run no
+        simulation never call it, and start fast.
     """
 
     name: str

@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # the t quantile, without loading all of scipy.stats
 
 from arena.market import BASELINE_ROLE, STRATEGY_ROLE
 
@@ -38,7 +38,7 @@ def mean_interval(
     if data.size < 2:
         return mean, math.nan, math.nan
     half = float(
-        stats.t.ppf(0.5 + confidence / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size)
+        stdtrit(data.size - 1, 0.5 + confidence / 2) * data.std(ddof=1) / math.sqrt(data.size)
     )
     return mean, mean - half, mean + half
 

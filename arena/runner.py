@@ -20,7 +20,7 @@ import pandas as pd
 from arena.errors import ConfigError
 from arena.executors import Executor, LocalExecutor
 from arena.market import Market, SimulationOutput
-from arena.plugins import StrategySource, markets
+from arena.plugins import StrategySource, markets, prepare_markets
 
 __all__ = ["RunPlan", "RunResult", "SeedSchedule", "Task", "run", "run_task", "trace"]
 
@@ -178,7 +178,7 @@ def run(
     """
     tasks = plan_tasks(plan, executor.workers, batch_size)
     total = sum(len(t.seeds) for t in tasks)
-    plan.market_plugin().prepare()
+    prepare_markets()  # before any worker starts (workers load what it compiled)
     started = time.perf_counter()
     outputs: list[tuple[Task, SimulationOutput]] = []
     failures: list[str] = []
@@ -234,7 +234,7 @@ def trace(plan: RunPlan, sim: int, executor: Executor | None = None) -> pd.DataF
     strategies = tuple(plan.strategies[i] for i in members)
     seed = plan.schedule.seeds()[sim]
     task = Task(plan.market, plan.ruleset, plan.config, strategies, 0, sim, (seed,), trace=True)
-    plan.market_plugin().prepare()
+    prepare_markets()
     own = executor is None
     executor = executor or LocalExecutor(1)
     try:

@@ -1,11 +1,15 @@
 """The AMM market: pools, pricing, arbitrage, routing and the rulesets built on them.
 
-The engine is compiled by numba the first time it is imported on a machine (about half a
-minute) and loaded from numba's cache afterwards; a slow import says so on stderr.
+The engines are compiled by numba the first time they are loaded on a machine (about half a
+minute) and come from numba's cache afterwards. They load only when simulations are about to
+run (:func:`load_engines`), so reading options, validating files and the leaderboard never
+wait for them; a slow load says so on stderr.
 """
 
 import sys
 import threading
+
+__all__ = ["load_engines"]
 
 
 def _compiling_notice() -> None:
@@ -16,10 +20,12 @@ def _compiling_notice() -> None:
     )
 
 
-_notice = threading.Timer(5.0, _compiling_notice)
-_notice.daemon = True
-_notice.start()
-try:
-    from arena.amm import arena_engine, propamm_engine  # noqa: F401 (compiled here)
-finally:
-    _notice.cancel()
+def load_engines() -> None:
+    """Load (on a machine's first use: compile and cache) both compiled engines."""
+    notice = threading.Timer(5.0, _compiling_notice)
+    notice.daemon = True
+    notice.start()
+    try:
+        from arena.amm import arena_engine, propamm_engine  # noqa: F401 (compiled here)
+    finally:
+        notice.cancel()

@@ -45,7 +45,7 @@ from arena.amm.arena_engine import (
     arena_requests,
 )
 from arena.amm.capital import capital_weights, rebalance, risk_scores
-from arena.amm.config import MarketConfig, option
+from arena.amm.config import ArenaConfig
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.host import StrategyHost
 from arena.amm.inputs import BlockInputs, input_blocks
@@ -64,26 +64,6 @@ MAX_POOLS: Final = 255  # n_strategies is a u8 in the AfterSwap layout
 FloatArray = npt.NDArray[np.float64]
 _NO_TRACE: Final = np.zeros((0, 0, 0, 0))
 _after_swap: Final = record_builder(AfterSwap)
-
-
-@dataclass(frozen=True)
-class ArenaConfig(MarketConfig):
-    """Settings of the ``arena`` ruleset: the shared ones, and epochs and capital."""
-
-    steps: int = option(5_000, "steps per simulation")
-    epoch_len: int = option(1_000, "steps per epoch; capital is reallocated after each")
-    loss_penalty: float = option(2.0, "λ in score = edge − λ·max(0, −edge)")
-    temperature: float = option(1.0, "softmax temperature of capital weights (in Y of score)")
-    min_weight: float = option(0.02, "floor of every strategy's capital weight")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.epoch_len < 1:
-            raise ValueError("epoch-len must be at least 1")
-        if not self.temperature > 0:
-            raise ValueError("temperature must be positive")
-        if not 0 <= self.min_weight <= 1 or self.loss_penalty < 0:
-            raise ValueError("min-weight must be in 0..1 and loss-penalty non-negative")
 
 
 @dataclass

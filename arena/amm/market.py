@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from arena.amm.arena_ruleset import ArenaConfig, simulate_arena
+from arena.amm import load_engines
+from arena.amm.config import ArenaConfig, PropAmmConfig
 from arena.amm.params import MarketParams
 from arena.amm.program import StrategyProgram, check_fee_constant
-from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
 from arena.amm.trace import Trace
 from arena.hookspecs import StrategyHooks, hookimpl
 from arena.market import BASELINE_ROLE, STRATEGY_ROLE, Market, Ruleset, SimulationOutput
@@ -74,6 +74,8 @@ def _prop_amm(
     seeds: Sequence[int],
     trace: bool = False,
 ) -> SimulationOutput:
+    from arena.amm.propamm import simulate_prop_amm  # the engine loads where simulations run
+
     (strategy,) = strategies
     recorder = Trace() if trace else None
     result = simulate_prop_amm(StrategyProgram(strategy), list(seeds), config, recorder)
@@ -103,6 +105,8 @@ def _arena(
     seeds: Sequence[int],
     trace: bool = False,
 ) -> SimulationOutput:
+    from arena.amm.arena_ruleset import simulate_arena  # the engine loads where simulations run
+
     recorder = Trace() if trace else None
     result = simulate_arena([StrategyProgram(s) for s in strategies], list(seeds), config, recorder)
     labels = [s.label for s in strategies]
@@ -176,6 +180,7 @@ AMM_MARKET = Market(
     default_ruleset=ARENA.name,
     check_strategy=check_fee_constant,
     default_strategies=DEFAULT_FIELD,
+    prepare=load_engines,  # compiled into numba's cache before workers (which cannot write) start
 )
 
 

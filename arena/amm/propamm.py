@@ -22,7 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from arena.amm.config import MarketConfig
+from arena.amm.config import PropAmmConfig
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.edges import Edges
 from arena.amm.host import ErrorLog
@@ -39,11 +39,6 @@ __all__ = ["PropAmmConfig", "PropAmmResult", "simulate_prop_amm"]
 FloatArray = npt.NDArray[np.float64]
 _NO_TRACE: Final = np.zeros((0, 0, 0))
 _after_swap: Final = record_builder(PropAmmAfterSwap)
-
-
-@dataclass(frozen=True)
-class PropAmmConfig(MarketConfig):
-    """Settings of the ``prop-amm`` ruleset: the shared ones, with the reference's defaults."""
 
 
 @dataclass

@@ -24,8 +24,6 @@ from arena.competition import load_submission, parse_root
 from arena.errors import ConfigError
 from arena.leaderboard import Leaderboard
 from arena.receipts import RECEIPT_FILE, competition_section, issue, read_receipt
-from arena.report import load as load_report
-from arena.report import write_report
 from arena.verification import verify
 
 _MARKS = {
@@ -263,6 +261,9 @@ def report_command(
       arena report sims.csv --epochs epochs.csv -o report.html
       arena report competition/submissions/alice-my-fees-0123abcd4567 --png figures/
     """
+    from arena.report import load as load_report  # matplotlib loads for this command only
+    from arena.report import write_report
+
     if not output.parent.exists():
         raise ConfigError(f"cannot write {output}: folder {output.parent} does not exist")
     data = load_report(source, None if no_trace else trace_seed, epochs_path)

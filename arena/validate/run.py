@@ -9,7 +9,7 @@ from typing import Final
 
 from arena.errors import StrategyLoadError
 from arena.executors import SequentialExecutor
-from arena.plugins import StrategySource, load_strategy
+from arena.plugins import StrategySource, load_strategy, prepare_markets
 from arena.runner import get_market
 from arena.sandbox import RestrictionError
 from arena.sandbox.process import Limits, SandboxPool, WorkerFailed
@@ -70,6 +70,8 @@ def validate_sources(
             reports[index].findings.append(Finding("module", "pass", "only constants to run"))
         else:
             pending.append((index, source, key))
+    if pending and not trusted:
+        prepare_markets()  # before the workers start (they load what it compiled)
     pool = (
         SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS)
         if pending and not trusted
