@@ -21,11 +21,11 @@ def _compiling_notice() -> None:
 
 
 def load_engines() -> None:
-    """Load (on a machine's first use: compile and cache) both compiled engines."""
+    """Load (on a machine's first use: compile and cache) the compiled engines and streams."""
     notice = threading.Timer(5.0, _compiling_notice)
     notice.daemon = True
     notice.start()
     try:
-        from arena.amm import arena_engine, propamm_engine  # noqa: F401 (compiled here)
+        from arena.amm import arena_engine, propamm_engine, streams  # noqa: F401 (compiled here)
     finally:
         notice.cancel()

@@ -5,13 +5,13 @@ price (simulation seed), retail flow (seed + 1) and the arbitrageur's random sta
 (seed + 2). None of them depends on the market state, so blocks of steps are produced ahead,
 bit-identical to the engine, in memory bounded by the block size.
 
-**How words are parsed.** A block of raw u64 words is drawn and *every* position is evaluated,
-vectorised, as if a draw started there: the ziggurat length and value of a normal
-(:func:`arena.rng.resolve_normal_tokens`) and, for retail, the Poisson count and the length of
-the whole step. That gives a successor position for each position; the real draws are the
-chain of successors from the first unconsumed word, extracted by pointer doubling
-(:func:`_chain`). Words after the last complete step are kept for the next parse, so any split
-of the steps into blocks yields the same values.
+**How words are parsed.** A block of raw u64 words is drawn and every position is evaluated,
+vectorised, as if a draw started there: the uniform of a word, and the ziggurat length and value
+of a normal (:func:`arena.rng.resolve_normal_tokens`). A compiled walk then follows the real
+draws from the first unconsumed word (:func:`_walk_normals`, and :func:`_walk_retail` with its
+Poisson counts), and the values are gathered from the positions it visited. Words after the
+last complete step are kept for the next parse, so any split of the steps into blocks yields
+the same values.
 
 **Read-ahead.** A parse costs ~0.1-0.2 ms however short, so each stream parses at least
 ``_CHUNK_STEPS`` steps at a time and serves calls of any size from what it has parsed.
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 import numpy as np
+from numba import njit
 
 from arena.amm.params import MarketParams
 from arena.rng import (
@@ -84,70 +85,63 @@ def lognormal_parameters(mean_size: float, size_sigma: float) -> tuple[float, fl
     return math.log(max(mean_size, MIN_MEAN_SIZE)) - 0.5 * sigma * sigma, sigma
 
 
-def _chain(successor: I64Array, count: int) -> I64Array:
-    """First ``count`` positions of the chain ``0, successor[0], ...`` whose draws are complete.
+@njit("int64[::1](int64[::1], int64)", cache=True)
+def _walk_normals(length, n):  # type: ignore[no-untyped-def]
+    """Positions of the first ``n`` normals drawn one after another from position 0.
 
-    Pointer doubling: ``jumps[k]`` maps every position 2^k draws ahead. The coarsest stride is
-    walked in Python (cheaper than more full-size levels); the chain is then refined level by
-    level, interleaving each node with its half-stride successor, which keeps it in order.
-    Successors at or past the end (those of incomplete draws lie past it) collapse into an
-    absorbing sentinel.
-
-    :param successor: the position right after the draw starting at each position; the draw
-        is complete when that is at most ``successor.size``.
-    :returns: fewer than ``count`` positions if the block runs out of words.
+    :param length: words used by a normal starting at each position (past the end of the block
+        for an incomplete draw).
+    :returns: fewer than ``n`` positions if the block runs out of words.
     """
-    size = successor.size
-    if count == 0 or size == 0:
-        return np.zeros(0, dtype=np.int64)
-    jumps = [np.append(np.minimum(successor, size), size)]
-    # Each level costs a full-size gather; 2^levels ~ sqrt(count) / 8 balanced best in timings.
-    for _ in range(max(0, (count.bit_length() + 1) // 2 - 3)):
-        jumps.append(jumps[-1].take(jumps[-1]))
-    coarsest = jumps[-1]
-    node = 0
-    coarse = [node]
-    for _ in range((count - 1) >> (len(jumps) - 1)):
-        node = coarsest.item(node)
-        coarse.append(node)
-    nodes = np.array(coarse, dtype=np.int64)
-    for level in reversed(jumps[:-1]):
-        refined = np.empty(2 * nodes.size, dtype=np.int64)
-        refined[0::2] = nodes
-        refined[1::2] = level.take(nodes)
-        nodes = refined
-    # The chain is increasing until it hits the sentinel; only its last real node can be an
-    # incomplete draw.
-    nodes = nodes[: min(count, int(np.searchsorted(nodes, size)))]
-    if nodes.size and successor[nodes[-1]] > size:
-        nodes = nodes[:-1]
-    return nodes
+    size = length.size
+    starts = np.empty(n, dtype=np.int64)
+    position = 0
+    for i in range(n):
+        if position >= size or position + length[position] > size:
+            return starts[:i]
+        starts[i] = position
+        position += length[position]
+    return starts
 
 
-def _walk_orders(
-    first_normal: I64Array, counts: I64Array, normal_length: I64Array
-) -> tuple[I64Array, list[tuple[I64Array, I64Array]]]:
-    """Follow the (normal, direction uniform) pairs of retail steps, all steps at once.
+@njit(
+    "Tuple((int64[::1], int64[::1], int64))(float64[::1], int64[::1], float64, int64)", cache=True
+)
+def _walk_retail(uniform, normal_length, limit, n):  # type: ignore[no-untyped-def]
+    """Follow ``n`` retail steps from position 0: a Knuth Poisson count, then per order a
+    normal (the size) and one uniform (the direction).
 
-    :param first_normal: position of each step's first normal (right after its Poisson draw).
-    :param counts: orders of each step.
-    :param normal_length: words used by a normal starting at each position of the block.
-    :returns: ``(end, orders)``: the first word after each step (past the block end if the
-        step is incomplete), and for each order index ``j`` the steps that have a j-th order
-        together with the position of that order's normal.
+    Knuth multiplies uniforms (``p = p * u``, in this order) while ``p > limit``
+    (``exp(-rate)``); the count is the number of words it used minus one.
+
+    :returns: ``(counts, normal_at, end)``: orders per step, the position of each order's
+        normal, and the first word after the last step; fewer than ``n`` counts if the block
+        runs out of words.
     """
-    size = normal_length.size
-    end = first_normal.copy()
-    steps = np.flatnonzero(counts > 0)
-    orders: list[tuple[I64Array, I64Array]] = []
-    while steps.size:
-        normal_at = end.take(steps)
-        # A normal at or past the block end leaves ``after`` past the end too: incomplete.
-        after = normal_at + normal_length.take(np.minimum(normal_at, size - 1)) + 1
-        end[steps] = after
-        orders.append((steps, normal_at))
-        steps = steps.take(np.flatnonzero((after <= size) & (counts.take(steps) > len(orders))))
-    return end, orders
+    size = uniform.size
+    counts = np.empty(n, dtype=np.int64)
+    normal_at = np.empty(size // 2 + 1, dtype=np.int64)  # an order uses at least two words
+    orders = 0
+    position = 0
+    for step in range(n):
+        if position >= size:
+            return counts[:step], normal_at[:orders], position
+        product, words = uniform[position], 1
+        while product > limit:
+            if position + words >= size:
+                return counts[:step], normal_at[:orders], position
+            product = product * uniform[position + words]
+            words += 1
+        at = position + words
+        for _ in range(words - 1):
+            if at >= size or at + normal_length[at] >= size:  # the direction's word is past it
+                return counts[:step], normal_at[:orders], position
+            normal_at[orders] = at
+            orders += 1
+            at += normal_length[at] + 1
+        counts[step] = words - 1
+        position = at
+    return counts, normal_at[:orders], position
 
 
 class _RawWords:
@@ -209,7 +203,7 @@ def _parse_normals(raw: U64Array, n: int) -> tuple[F64Array, int] | None:
     :returns: ``None`` if ``raw`` is too short.
     """
     length, value = resolve_normal_tokens(raw)
-    starts = _chain(np.arange(raw.size) + length, n)
+    starts = _walk_normals(length, n)
     if starts.size < n:
         return None
     return value.take(starts), int(starts[-1] + length[starts[-1]])
@@ -331,89 +325,20 @@ class RetailStream:
         words_per_step = 1.0 + 3.0 * self._rate  # c + 1 uniforms, then c (normal, uniform) pairs
         return self._words.parse(steps * words_per_step, lambda raw: self._parse(raw, steps))
 
-    def _poisson_words(self, uniform: F64Array) -> tuple[I64Array, int]:
-        """Words used by a Knuth Poisson draw starting at each position (count = words - 1).
-
-        Knuth multiplies uniforms (``p = p * u``, in this order) while ``p > exp(-lambda)``.
-        The first two factors are applied to every position with contiguous slices; the few
-        positions still alive then continue as a compacted set.
-
-        :returns: ``(words, bound)``: words per position and a bound above every complete
-            value. A draw that runs past the block counts the words up to the block end plus
-            one, so that ``position + words`` lies past the end exactly for incomplete draws.
-        """
-        size = uniform.size
-        limit = self._poisson_limit
-        two_factors = uniform[:-1] * uniform[1:]
-        words = (uniform > limit).astype(np.int64)
-        words += 1
-        alive = np.flatnonzero(two_factors > limit)
-        words[alive] += 1
-        product = two_factors.take(alive)
-        depth = 2
-        while alive.size:
-            factor_at = alive + depth
-            if factor_at[-1] >= size:  # sorted: only the last ones run out of words
-                cut = int(np.searchsorted(factor_at, size))
-                alive, factor_at, product = alive[:cut], factor_at[:cut], product[:cut]
-            product = product * uniform.take(factor_at)
-            depth += 1
-            keep = np.flatnonzero(product > limit)
-            alive, product = alive.take(keep), product.take(keep)
-            words[alive] += 1
-        return words, depth + 1
-
     def _parse(self, raw: U64Array, n: int) -> tuple[RetailBlock, int] | None:
         """Parse ``n >= 1`` steps from the start of ``raw``.
 
         :returns: the orders and the number of words they used, or ``None`` if ``raw`` is
             too short.
         """
-        size = raw.size
         uniform = standard_f64(raw)
         normal_length, normal_value = resolve_normal_tokens(raw)
-        poisson_words, words_bound = self._poisson_words(uniform)
-        order_count = poisson_words - 1
-
-        # A regular step of c orders, whose normals are single words, uses (c + 1) + 2c words
-        # and has its normals at distances c + 1, c + 3, ..., 3c - 1 from its start. Steps
-        # with a slow normal there are walked exactly instead. They are found from the few
-        # slow positions, looking back over every distance a window can have.
-        first_normal = np.arange(size) + poisson_words
-        successor = first_normal + 2 * order_count
-        slow = np.flatnonzero(normal_length != 1)
-        distance = np.arange(2, 3 * words_bound)
-        start = slow[:, None] - distance
-        count = order_count.take(np.maximum(start, 0))
-        into_window = distance - count - 1
-        covered = (start >= 0) & (into_window >= 0) & (into_window < 2 * count)
-        is_irregular = np.zeros(size, dtype=np.bool_)
-        is_irregular[start[covered & (into_window % 2 == 0)]] = True
-        irregular = np.flatnonzero(is_irregular)
-        irregular_end, irregular_orders = _walk_orders(
-            first_normal.take(irregular), order_count.take(irregular), normal_length
-        )
-        successor[irregular] = irregular_end
-
-        starts = _chain(successor, n)
-        if starts.size < n:
+        counts, normal_at, used = _walk_retail(uniform, normal_length, self._poisson_limit, n)
+        if counts.size < n:
             return None
-        counts = order_count.take(starts)
-        first_order = np.cumsum(counts) - counts
-        order_in_step = np.arange(int(first_order[-1] + counts[-1]))
-        order_in_step -= np.repeat(first_order, counts)
-        normal_at = np.repeat(starts + counts + 1, counts) + 2 * order_in_step
-        # Irregular steps on the chain: replace the regular positions by the walked ones.
-        step_of_irregular = np.minimum(np.searchsorted(starts, irregular), n - 1)
-        on_chain = starts.take(step_of_irregular) == irregular
-        for j, (rows, walked_normal_at) in enumerate(irregular_orders):
-            chained = np.flatnonzero(on_chain.take(rows))
-            order = first_order.take(step_of_irregular.take(rows.take(chained))) + j
-            normal_at[order] = walked_normal_at.take(chained)
-
         direction = uniform.take(normal_at + normal_length.take(normal_at))
         sizes = msun_exp(self._mu + self._sigma * normal_value.take(normal_at))
-        return RetailBlock(counts, sizes, direction < self._buy_prob), int(successor[starts[-1]])
+        return RetailBlock(counts, sizes, direction < self._buy_prob), int(used)
 
 
 @dataclass(frozen=True)
