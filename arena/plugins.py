@@ -62,6 +62,7 @@ __all__ = [
 #: Strategy files larger than this are refused before anything else is done with them.
 MAX_SOURCE_BYTES = 200_000
 STRATEGY_ENTRY_POINT_GROUP = "arena.strategies"
+_BUILTIN = "builtin:"  # the origin of a built-in strategy: builtin:<name>
 _METADATA = ("NAME", "MODEL_USED")
 
 
@@ -94,6 +95,11 @@ class StrategySource:
     def constant(self, name: str, default: Any = None) -> Any:
         """A literal module constant of the file, or ``default``."""
         return dict(self.constants).get(name, default)
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the file ships with arena (arena's own tests validate it)."""
+        return self.origin.startswith(_BUILTIN)
 
 
 class StrategyManager(pluggy.PluginManager):
@@ -364,7 +370,7 @@ def load_strategy(spec: str, hooks: type = StrategyHooks) -> StrategySource:
         return inspect_source(source, str(path), hooks=hooks)
     if spec in builtin_strategy_names():
         source = importlib.resources.files("arena.strategies").joinpath(f"{spec}.py").read_text()
-        return inspect_source(source, f"builtin:{spec}", hooks=hooks)
+        return inspect_source(source, f"{_BUILTIN}{spec}", hooks=hooks)
     for entry in entry_points(group=STRATEGY_ENTRY_POINT_GROUP):
         if entry.name == spec:
             return inspect_source(_entry_point_source(entry.value, spec), f"entrypoint:{spec}")

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import arena.validate.run as validate_run
 from arena.cli import main
-from arena.plugins import load_strategy
+from arena.plugins import builtin_strategy_names, load_strategy
 from arena.validate import Report, mix, random_state, render, validate_files, validate_sources
 
 HONEST = str(Path(__file__).parent / "sandbox" / "honest_cp.py")
@@ -192,3 +192,12 @@ def test_run_validates_first_and_can_be_told_not_to(tmp_path: Path) -> None:
     assert "failed validation" in done.output and "quotes" in done.output
     done = runner.invoke(main, [*args, "--no-validate", bad])
     assert done.exit_code == 0, done.output
+
+
+@pytest.mark.parametrize("ruleset", ["arena", "prop-amm"])
+def test_every_builtin_strategy_is_valid(ruleset: str) -> None:
+    """What `arena run` does not re-check before a run (it skips built-ins): checked here."""
+    sources = [load_strategy(name) for name in builtin_strategy_names()]
+    assert all(source.builtin for source in sources)
+    reports = validate_sources(sources, ruleset=ruleset)
+    assert [r.origin for r in reports if not r.ok] == [], [render(r) for r in reports if not r.ok]
