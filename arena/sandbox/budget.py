@@ -98,7 +98,8 @@ def tick(units: int) -> bool:
     Returns True so that it can sit in a comprehension's conditions and a lambda's test.
     """
     meter = METER
-    meter.count += units
-    if meter.count > meter.limit:
+    count = meter.count + units  # one read of the count: this runs for every block
+    meter.count = count
+    if count > meter.limit:
         meter.exceeded()
     return True
