@@ -189,8 +189,6 @@ def _validate_before_run(loaded: list[StrategySource], market: str, trusted: boo
     :raises ValidationFailed: naming each problem, if a file is not valid.
     """
     distinct = list({s.sha256: s for s in loaded if not s.builtin}.values())
-    if not distinct:
-        return
     reports = validate_sources(distinct, market=market, profile="quick", trusted=trusted)
     failed = [r for r in reports if not r.ok]
     if failed:

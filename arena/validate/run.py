@@ -70,14 +70,10 @@ def validate_sources(
             reports[index].findings.append(Finding("module", "pass", "only constants to run"))
         else:
             pending.append((index, source, key))
+    executor: SandboxPool | SequentialExecutor = SequentialExecutor()
     if pending and not trusted:
         prepare_markets()  # before the workers start (they load what it compiled)
-    pool = (
-        SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS)
-        if pending and not trusted
-        else None
-    )
-    executor: SandboxPool | SequentialExecutor = pool or SequentialExecutor()
+        executor = SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS)
     try:
         futures = [
             (index, source, key, executor.submit(check_behaviour, source, market, ruleset, profile))
