@@ -21,7 +21,9 @@ from typing import Final
 
 import numpy as np
 from numba import njit
+from numba.core import types
 
+from arena.amm.bundle import address_of, bundle_at, bundle_type, new_bundle
 from arena.amm.kernels import (
     better_side,
     closed_candidate,
@@ -54,6 +56,7 @@ from arena.amm.searches import (
     arb_tell,
     min_inputs,
 )
+from arena.storage import N_SLOTS
 
 __all__ = [
     "EDGE_ARB",
@@ -63,8 +66,10 @@ __all__ = [
     "FEE_SLOTS_POOL",
     "FIXED_POOL",
     "SCRIPTED_POOL",
+    "arena_arrays",
     "arena_requests",
     "sampled_split",
+    "split_requests",
 ]
 
 #: Pool kinds: constant product with fees in storage slots 0 and 1 (a strategy without
@@ -78,6 +83,70 @@ _FEE_SCALE = 1e9
 EDGE_TOTAL, EDGE_ARB, EDGE_RETAIL, EDGE_EPOCH = range(4)
 
 
+#: The arrays :func:`arena_requests` is given (see the module's layouts).
+_GIVEN: Final = {
+    "prices": types.float64[:, ::1],
+    "counts": types.int64[:, ::1],
+    "sizes": types.float64[:, :, ::1],
+    "is_buy": types.boolean[:, :, ::1],
+    "rx": types.float64[:, ::1],
+    "ry": types.float64[:, ::1],
+    "fees": types.uint64[:, :, ::1],
+    "words": types.uint64[:, :, ::1],
+    "kinds": types.int64[::1],
+    "hooked": types.boolean[::1],
+    "slots": types.int64[:, :, ::1],
+    "edges": types.float64[:, :, ::1],
+    "answer": types.uint64[::1],
+    "competing": types.float64[::1],
+    "trace": types.float64[:, :, :, ::1],
+}
+#: Everything :func:`arena_requests` works on, bundled by :func:`arena_arrays` (see
+#: :mod:`arena.amm.bundle`): the given arrays and its working arrays: the scripted pools; the
+#: arbitrage search, a quote's output, a trade; each pool's trade (side or -1, input, output,
+#: share of the order); the router's inputs and split; the scripted pools' sample inputs,
+#: outputs, hull lengths and slopes (4, Q, MAX_SAMPLES), sample counts and refinement points.
+ARENA_ARRAYS: Final = bundle_type(
+    **_GIVEN,
+    scripted=types.int64[::1],
+    search=types.float64[::1],
+    out=types.float64[::1],
+    trade=types.float64[::1],
+    trades=types.float64[:, ::1],
+    gamma=types.float64[::1],
+    r_in=types.float64[::1],
+    r_out=types.float64[::1],
+    usable=types.boolean[::1],
+    x=types.float64[::1],
+    work=types.float64[:, :, ::1],
+    samples=types.int64[::1],
+    points=types.float64[::1],
+)
+
+
+@njit(cache=True)
+def arena_arrays(  # type: ignore[no-untyped-def]
+    prices, counts, sizes, is_buy, rx, ry, fees, words, kinds, hooked, slots, edges, answer,
+    competing, trace,
+):  # fmt: skip
+    """Bundle the arrays of :func:`arena_requests` with new working arrays."""
+    a = new_bundle(ARENA_ARRAYS)
+    a.prices, a.counts, a.sizes, a.is_buy = prices, counts, sizes, is_buy
+    a.rx, a.ry, a.fees, a.words = rx, ry, fees, words
+    a.kinds, a.hooked, a.slots, a.edges = kinds, hooked, slots, edges
+    a.answer, a.competing, a.trace = answer, competing, trace
+    pools = kinds.shape[0]
+    a.scripted = np.flatnonzero(kinds == SCRIPTED_POOL)
+    a.search, a.out, a.trade = np.empty(ARB_STATE), np.zeros(1), np.zeros(5)
+    a.trades = np.zeros((pools, 4))
+    a.gamma, a.r_in, a.r_out = np.zeros(pools), np.zeros(pools), np.zeros(pools)
+    a.usable, a.x = np.zeros(pools, dtype=np.bool_), np.zeros(pools)
+    a.work = np.zeros((4, a.scripted.shape[0], MAX_SAMPLES))
+    a.samples = np.zeros(a.scripted.shape[0], dtype=np.int64)
+    a.points = np.empty(REFINE_POINTS)
+    return a
+
+
 @njit(cache=True)
 def _book(edges, sim, pool, part, edge):  # type: ignore[no-untyped-def]
     edges[sim, pool, EDGE_TOTAL] += edge
@@ -86,73 +155,97 @@ def _book(edges, sim, pool, part, edge):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _quote_site(sim, pool, side, amount, rx, ry, step, answer, out):  # type: ignore[no-untyped-def]
-    """Ask Python for a ``compute_swap`` quote (a sub-generator); the output goes to ``out[0]``."""
-    out[0] = 0.0
+def _quote_site(address, pool, side, amount, rx, ry, step):  # type: ignore[no-untyped-def]
+    """Ask Python for a ``compute_swap`` quote (a sub-generator); its output goes to ``a.out[0]``.
+
+    The quote is skipped (output 0) where the amount is not quotable. ``address``: the bundle's
+    (sub-generators take the address, see :mod:`arena.amm.bundle`).
+    """
+    a = bundle_at(ARENA_ARRAYS, address)
+    a.out[0] = 0.0
     if quotable(amount, rx, ry):
         yield quote_request(pool, side, amount, rx, ry, step)
-        out[0] = accepted(answer[0], side, rx, ry)
+        a.out[0] = accepted(a.answer[0], side, rx, ry)
 
 
 @njit(cache=True)
-def _scripted_arbitrage(  # type: ignore[no-untyped-def]
-    sim, pool, fair, rx, ry, min_profit, step, answer, search, out, trade
-):
+def _scripted_arbitrage(address, pool, fair, rx, ry, min_profit, step):  # type: ignore[no-untyped-def]
     """Search both sides of a ``compute_swap`` pool and trade the better one (a sub-generator).
 
-    ``trade`` is set to (side or -1, input, output, new reserve x, new reserve y).
+    ``a.trade`` is set to (side or -1, input, output, new reserve x, new reserve y).
     """
+    a = bundle_at(ARENA_ARRAYS, address)
     min_buy, min_sell = min_inputs(fair)
     buy_in = buy_profit = sell_in = sell_profit = 0.0
     buy_ok = sell_ok = False
     for side in range(2):
         floor = min_buy if side == 0 else min_sell
         arb_begin(
-            search, side, fair, floor, floor, rx, ry, True, PRECISE_MAX_ITERS, PRECISE_REL_TOL,
+            a.search, side, fair, floor, floor, rx, ry, True, PRECISE_MAX_ITERS, PRECISE_REL_TOL,
             min_profit,
         )  # fmt: skip
         while True:
-            for request in _quote_site(sim, pool, side, search[POINT], rx, ry, step, answer, out):
+            for request in _quote_site(address_of(a), pool, side, a.search[POINT], rx, ry, step):
                 yield request
-            if not arb_tell(search, out[0]):
+            if not arb_tell(a.search, a.out[0]):
                 break
         if side == 0:
-            buy_in, buy_profit, buy_ok = arb_result(search)
+            buy_in, buy_profit, buy_ok = arb_result(a.search)
         else:
-            sell_in, sell_profit, sell_ok = arb_result(search)
-    trade[0] = -1.0
+            sell_in, sell_profit, sell_ok = arb_result(a.search)
+    a.trade[0] = -1.0
     side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
     if side >= 0:
         amount = sell_in if side == 1 else buy_in
-        for request in _quote_site(sim, pool, side, amount, rx, ry, step, answer, out):
+        for request in _quote_site(address_of(a), pool, side, amount, rx, ry, step):
             yield request
-        got, new_rx, new_ry = settle(side, amount, out[0], rx, ry)
+        got, new_rx, new_ry = settle(side, amount, a.out[0], rx, ry)
         if got > 0.0:
-            trade[0], trade[1], trade[2], trade[3], trade[4] = side, amount, got, new_rx, new_ry
+            a.trade[0], a.trade[1], a.trade[2], a.trade[3], a.trade[4] = (
+                side, amount, got, new_rx, new_ry,
+            )  # fmt: skip
 
 
 @njit(cache=True)
-def _notify(  # type: ignore[no-untyped-def]
-    sim, step, trades, rx, ry, fees, words, kinds, hooked, slots, competing
-):
-    """Report the pools' trades to their ``after_swap`` hooks (a sub-generator).
+def _traded(a, sim, pool, part, side, amount, got, edge, share):  # type: ignore[no-untyped-def]
+    """Book a pool's trade and note it in ``a.trades`` for its hook."""
+    _book(a.edges, sim, pool, part, edge)
+    a.trades[pool, 0], a.trades[pool, 1], a.trades[pool, 2] = side, amount, got
+    a.trades[pool, 3] = share
 
-    ``trades`` is (P, 4): side or -1, input, output, share of the order; every hook sees the
-    other pools' spots as they are now, and a fee-slot pool's fees are re-read after its hook.
-    """
-    for pool in range(kinds.shape[0]):
-        side = int(trades[pool, 0])
-        if side < 0 or not hooked[pool]:
+
+@njit(cache=True)
+def _next_notice(a, sim, start):  # type: ignore[no-untyped-def]
+    """The first pool from ``start`` on that traded and has ``after_swap`` (-1 if none); its
+    competing spots are put in ``a.competing``."""
+    trades, hooked, slots, rx, ry = a.trades, a.hooked, a.slots, a.rx, a.ry
+    for pool in range(start, hooked.shape[0]):
+        if trades[pool, 0] < 0.0 or not hooked[pool]:
             continue
         for n in range(slots.shape[2]):
             other = slots[sim, pool, n]
-            competing[n] = spot_price(rx[sim, other], ry[sim, other])
+            a.competing[n] = spot_price(rx[sim, other], ry[sim, other])
+        return pool
+    return -1
+
+
+@njit(cache=True)
+def _notify(address, sim, step):  # type: ignore[no-untyped-def]
+    """Report the pools' trades (``a.trades``) to their ``after_swap`` hooks (a sub-generator).
+
+    Every hook sees the other pools' spots as they are now, and a fee-slot pool's fees are
+    re-read after its hook.
+    """
+    a = bundle_at(ARENA_ARRAYS, address)
+    pool = _next_notice(a, sim, 0)
+    while pool >= 0:
         yield swap_request(
-            pool, side, trades[pool, 1], trades[pool, 2], rx[sim, pool], ry[sim, pool], step,
-            trades[pool, 3],
+            pool, int(a.trades[pool, 0]), a.trades[pool, 1], a.trades[pool, 2],
+            a.rx[sim, pool], a.ry[sim, pool], step, a.trades[pool, 3],
         )  # fmt: skip
-        if kinds[pool] == FEE_SLOTS_POOL:
-            fees[sim, pool, 0], fees[sim, pool, 1] = storage_fees(words[sim, pool])
+        if a.kinds[pool] == FEE_SLOTS_POOL:
+            a.fees[sim, pool, 0], a.fees[sim, pool, 1] = storage_fees(a.words[sim, pool])
+        pool = _next_notice(a, sim, pool + 1)
 
 
 @njit(cache=True)
@@ -164,82 +257,157 @@ def _sort_samples(inputs, outputs, count):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def sampled_split(  # type: ignore[no-untyped-def]
-    sim, step, side, total, rx, ry, gamma, r_in, r_out, usable, scripted, answer, out, work, x
-):
+def sampled_split(address, sim, step, side, total):  # type: ignore[no-untyped-def]
     """Split an order when some pools are quoted by strategy code (a sub-generator).
 
-    Those pools are sampled, the split is solved on their concave hulls and refined around
-    each pool's share (see :mod:`arena.amm.routing`); ``x`` receives the input per pool.
-    ``work`` is (4, Q, MAX_SAMPLES) scratch: inputs, outputs, hull lengths and slopes.
+    Those pools (``a.scripted`` of the bundle at ``address``) are sampled, the split is solved
+    on their concave hulls and refined around each pool's share (see :mod:`arena.amm.routing`);
+    ``a.x`` receives the input per pool. The constant-product pools are ``a.gamma``,
+    ``a.r_in``, ``a.r_out``, ``a.usable``.
     """
-    inputs, outputs, lengths, slopes = work[0], work[1], work[2], work[3]
-    counts = np.zeros(scripted.shape[0], dtype=np.int64)
-    points = np.empty(REFINE_POINTS)
-    for q in range(scripted.shape[0]):
-        pool = scripted[q]
+    a = bundle_at(ARENA_ARRAYS, address)
+    for q in range(a.scripted.shape[0]):
+        pool = a.scripted[q]
         for n in range(SAMPLE_FRACTIONS.shape[0]):
             amount = total * SAMPLE_FRACTIONS[n]
             for request in _quote_site(
-                sim, pool, side, amount, rx[sim, pool], ry[sim, pool], step, answer, out
+                address_of(a), pool, side, amount, a.rx[sim, pool], a.ry[sim, pool], step
             ):
                 yield request
-            inputs[q, n], outputs[q, n] = amount, out[0]
-        counts[q] = SAMPLE_FRACTIONS.shape[0]
+            a.work[0, q, n], a.work[1, q, n] = amount, a.out[0]
+        a.samples[q] = SAMPLE_FRACTIONS.shape[0]
     for round_ in range(REFINE_ROUNDS + 1):
-        for q in range(scripted.shape[0]):
-            _sort_samples(inputs[q], outputs[q], counts[q])
-            concave_hull(inputs[q], outputs[q], counts[q], lengths[q], slopes[q])
-        route(total, gamma, r_in, r_out, usable, scripted, counts, lengths, slopes, x)
+        for q in range(a.scripted.shape[0]):
+            _sort_samples(a.work[0, q], a.work[1, q], a.samples[q])
+            concave_hull(a.work[0, q], a.work[1, q], a.samples[q], a.work[2, q], a.work[3, q])
+        route(
+            total, a.gamma, a.r_in, a.r_out, a.usable, a.scripted, a.samples, a.work[2],
+            a.work[3], a.x,
+        )  # fmt: skip
         if round_ == REFINE_ROUNDS:
             return
         refined = False
-        for q in range(scripted.shape[0]):
-            pool = scripted[q]
-            if not x[pool] > 0.0:
+        for q in range(a.scripted.shape[0]):
+            pool = a.scripted[q]
+            if not a.x[pool] > 0.0:
                 continue  # a pool that receives nothing needs no finer model
             refined = True
-            refinement_points(inputs[q], counts[q], x[pool], points)
+            refinement_points(a.work[0, q], a.samples[q], a.x[pool], a.points)
             for n in range(REFINE_POINTS):
                 for request in _quote_site(
-                    sim, pool, side, points[n], rx[sim, pool], ry[sim, pool], step, answer, out
+                    address_of(a), pool, side, a.points[n], a.rx[sim, pool], a.ry[sim, pool], step
                 ):
                     yield request
-                inputs[q, counts[q]], outputs[q, counts[q]] = points[n], out[0]
-                counts[q] += 1
+                count = a.samples[q]
+                a.work[0, q, count], a.work[1, q, count] = a.points[n], a.out[0]
+                a.samples[q] = count + 1
         if not refined:
             return
 
 
 @njit(
-    "(int64, int64, int64, int64, float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
-    " boolean[:, :, ::1], float64[:, ::1], float64[:, ::1], uint64[:, :, ::1],"
-    " uint64[:, :, ::1], int64[::1], boolean[::1], int64[:, :, ::1], float64, float64[:, :, ::1],"
-    " uint64[::1], float64[::1], float64[:, :, :, ::1])",
+    (
+        types.int64, types.float64, types.float64[:, ::1], types.float64[:, ::1],
+        types.int64[::1], types.float64[::1], types.float64[::1], types.float64[::1],
+        types.boolean[::1], types.uint64[::1], types.float64[::1],
+    ),
+    cache=True,
+)  # fmt: skip
+def split_requests(side, total, rx, ry, kinds, gamma, r_in, r_out, usable, answer, x):  # type: ignore[no-untyped-def]
+    """:func:`sampled_split` on its own, for checks: the quotes it asks for to split an order of
+    ``total`` on ``side`` in simulation 0 (a generator; answers go into ``answer[0]``).
+
+    :param kinds: the pools' kinds; ``gamma``, ``r_in``, ``r_out``, ``usable`` describe the
+        constant-product ones to the router.
+    :param x: receives the split.
+    """
+    pools, empty = kinds.shape[0], np.zeros((1, 1))
+    a = arena_arrays(
+        empty, np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1, 1)),
+        np.zeros((1, 1, 1), dtype=np.bool_), rx, ry, np.zeros((1, pools, 2), dtype=np.uint64),
+        np.zeros((1, pools, N_SLOTS), dtype=np.uint64), kinds,
+        np.zeros(pools, dtype=np.bool_), np.zeros((1, pools, 1), dtype=np.int64),
+        np.zeros((1, pools, 4)), answer, np.zeros(1), np.zeros((0, 0, 0, 0)),
+    )  # fmt: skip
+    a.gamma[:], a.r_in[:], a.r_out[:], a.usable[:] = gamma, r_in, r_out, usable
+    for request in sampled_split(address_of(a), 0, 0, side, total):  # noqa: UP028 (numba)
+        yield request
+    x[:] = a.x
+
+
+@njit(cache=True)
+def _fixed_arbitrage(a, sim, fair, min_profit):  # type: ignore[no-untyped-def]
+    """Arbitrage every constant-product pool in closed form (each on its own)."""
+    kinds, fees, rx, ry, trades = a.kinds, a.fees, a.rx, a.ry, a.trades
+    for pool in range(kinds.shape[0]):
+        if kinds[pool] == SCRIPTED_POOL:
+            continue
+        trades[pool, 0] = -1.0
+        pool_fees = (fees[sim, pool, 0], fees[sim, pool, 1])
+        buy = closed_candidate(
+            0, fair, rx[sim, pool], ry[sim, pool], 1.0 - pool_fees[0] / _FEE_SCALE, pool_fees[0],
+            min_profit,
+        )  # fmt: skip
+        sell = closed_candidate(
+            1, fair, rx[sim, pool], ry[sim, pool], 1.0 - pool_fees[1] / _FEE_SCALE, pool_fees[1],
+            min_profit,
+        )  # fmt: skip
+        side, amount, got, edge, rx[sim, pool], ry[sim, pool] = execute_best(
+            buy, sell, fair, rx[sim, pool], ry[sim, pool], pool_fees
+        )
+        if side >= 0:
+            _traded(a, sim, pool, EDGE_ARB, side, amount, got, edge, 0.0)
+
+
+@njit(cache=True)
+def _router_inputs(a, sim, side):  # type: ignore[no-untyped-def]
+    """The router's view of the constant-product pools for an order on ``side``."""
+    kinds, fees, rx, ry = a.kinds, a.fees, a.rx, a.ry
+    gamma, r_in, r_out, usable = a.gamma, a.r_in, a.r_out, a.usable
+    for pool in range(kinds.shape[0]):
+        usable[pool] = rx[sim, pool] > 0.0 and ry[sim, pool] > 0.0
+        gamma[pool] = r_in[pool] = r_out[pool] = 0.0
+        if kinds[pool] != SCRIPTED_POOL:
+            gamma[pool] = 1.0 - fees[sim, pool, side] / _FEE_SCALE
+            r_in[pool] = ry[sim, pool] if side == 0 else rx[sim, pool]
+            r_out[pool] = rx[sim, pool] if side == 0 else ry[sim, pool]
+
+
+@njit(cache=True)
+def _fixed_legs(a, sim, side, total, fair):  # type: ignore[no-untyped-def]
+    """Execute the constant-product pools' legs of an order (inputs in ``a.x``)."""
+    kinds, fees, rx, ry, trades, x = a.kinds, a.fees, a.rx, a.ry, a.trades, a.x
+    for pool in range(kinds.shape[0]):
+        if kinds[pool] == SCRIPTED_POOL:
+            continue
+        trades[pool, 0] = -1.0
+        amount = x[pool]
+        if not amount > 0.0:
+            continue
+        got, rx[sim, pool], ry[sim, pool] = execute(
+            side, amount, rx[sim, pool], ry[sim, pool], fees[sim, pool, side]
+        )
+        if got > 0.0:
+            edge = leg_edge(side, amount, got, fair)
+            _traded(a, sim, pool, EDGE_RETAIL, side, amount, got, edge, amount / total)
+
+
+@njit(cache=True)
+def _trace(a, sim, t):  # type: ignore[no-untyped-def]
+    """Every pool's cumulative edge and spot after step ``t`` of the block."""
+    for pool in range(a.kinds.shape[0]):
+        a.trace[sim, t, 0, pool] = a.edges[sim, pool, EDGE_TOTAL]
+        a.trace[sim, t, 1, pool] = spot_price(a.rx[sim, pool], a.ry[sim, pool])
+
+
+@njit(
+    (types.int64, types.int64, types.int64, types.int64, types.float64, *_GIVEN.values()),
     cache=True,
 )
 def arena_requests(  # type: ignore[no-untyped-def]
-    sim,
-    first,
-    last,
-    first_step,
-    prices,
-    counts,
-    sizes,
-    is_buy,
-    rx,
-    ry,
-    fees,
-    words,
-    kinds,
-    hooked,
-    slots,
-    min_profit,
-    edges,
-    answer,
-    competing,
-    trace,
-):
+    sim, first, last, first_step, min_profit, prices, counts, sizes, is_buy, rx, ry, fees,
+    words, kinds, hooked, slots, edges, answer, competing, trace,
+):  # fmt: skip
     """Run simulation ``sim`` through steps ``first .. last - 1`` of a block, yielding requests.
 
     :param first_step: the block's first step number.
@@ -251,103 +419,63 @@ def arena_requests(  # type: ignore[no-untyped-def]
     :param trace: (S, B, 2, P) filled with every pool's cumulative edge and spot after every
         step, or of size 0 to record nothing.
     """
-    pools = kinds.shape[0]
-    scripted = np.flatnonzero(kinds == SCRIPTED_POOL)
-    search = np.empty(ARB_STATE)
-    out = np.zeros(1)
-    trade = np.zeros(5)
-    trades = np.zeros((pools, 4))
-    gamma, r_in, r_out, x = np.zeros(pools), np.zeros(pools), np.zeros(pools), np.zeros(pools)
-    usable = np.zeros(pools, dtype=np.bool_)
-    work = np.zeros((4, scripted.shape[0], MAX_SAMPLES))
+    # From here on the arrays are read from the bundle only, by helpers where work is done
+    # (see arena.amm.bundle): a field read costs a reference.
+    a = arena_arrays(
+        prices, counts, sizes, is_buy, rx, ry, fees, words, kinds, hooked, slots, edges, answer,
+        competing, trace,
+    )  # fmt: skip
+    scripted = a.scripted.shape[0]
     for t in range(first, last):
         step = first_step + t
-        fair = prices[sim, t]
+        fair = a.prices[sim, t]
         if math.isfinite(fair) and fair > 0.0:
             # Every pool is arbitraged on its own; then the hooks see all pools after it.
-            for pool in range(pools):
-                trades[pool, 0] = -1.0
-                if kinds[pool] == SCRIPTED_POOL:
-                    for request in _scripted_arbitrage(
-                        sim, pool, fair, rx[sim, pool], ry[sim, pool], min_profit, step, answer,
-                        search, out, trade,
-                    ):  # fmt: skip
-                        yield request
-                    if trade[0] < 0.0:
-                        continue
-                    side, amount, got = int(trade[0]), trade[1], trade[2]
-                    rx[sim, pool], ry[sim, pool] = trade[3], trade[4]
-                    edge = leg_edge(side, amount, got, fair)
-                else:
-                    pool_fees = (fees[sim, pool, 0], fees[sim, pool, 1])
-                    buy = closed_candidate(
-                        0, fair, rx[sim, pool], ry[sim, pool], 1.0 - pool_fees[0] / _FEE_SCALE,
-                        pool_fees[0], min_profit,
-                    )  # fmt: skip
-                    sell = closed_candidate(
-                        1, fair, rx[sim, pool], ry[sim, pool], 1.0 - pool_fees[1] / _FEE_SCALE,
-                        pool_fees[1], min_profit,
-                    )  # fmt: skip
-                    side, amount, got, edge, rx[sim, pool], ry[sim, pool] = execute_best(
-                        buy, sell, fair, rx[sim, pool], ry[sim, pool], pool_fees
-                    )
-                    if side < 0:
-                        continue
-                _book(edges, sim, pool, EDGE_ARB, edge)
-                trades[pool, 0], trades[pool, 1], trades[pool, 2] = side, amount, got
-                trades[pool, 3] = 0.0
-            for request in _notify(
-                sim, step, trades, rx, ry, fees, words, kinds, hooked, slots, competing
-            ):
-                yield request
-            for k in range(counts[sim, t]):
-                side = 0 if is_buy[sim, t, k] else 1
-                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
-                if not total > 0.0:
-                    continue
-                for pool in range(pools):
-                    usable[pool] = rx[sim, pool] > 0.0 and ry[sim, pool] > 0.0
-                    gamma[pool] = r_in[pool] = r_out[pool] = 0.0
-                    if kinds[pool] != SCRIPTED_POOL:
-                        gamma[pool] = 1.0 - fees[sim, pool, side] / _FEE_SCALE
-                        r_in[pool] = ry[sim, pool] if side == 0 else rx[sim, pool]
-                        r_out[pool] = rx[sim, pool] if side == 0 else ry[sim, pool]
-                if scripted.shape[0] == 0:
-                    waterfill(total, gamma, r_in, r_out, usable, x)
-                else:
-                    for request in sampled_split(
-                        sim, step, side, total, rx, ry, gamma, r_in, r_out, usable, scripted,
-                        answer, out, work, x,
-                    ):  # fmt: skip
-                        yield request
-                # Every leg executes; then the hooks see all pools after the whole order.
-                for pool in range(pools):
-                    trades[pool, 0] = -1.0
-                    amount = x[pool]
-                    if not amount > 0.0:
-                        continue
-                    if kinds[pool] == SCRIPTED_POOL:
-                        for request in _quote_site(
-                            sim, pool, side, amount, rx[sim, pool], ry[sim, pool], step, answer,
-                            out,
-                        ):  # fmt: skip
-                            yield request
-                        got, rx[sim, pool], ry[sim, pool] = settle(
-                            side, amount, out[0], rx[sim, pool], ry[sim, pool]
-                        )
-                    else:
-                        got, rx[sim, pool], ry[sim, pool] = execute(
-                            side, amount, rx[sim, pool], ry[sim, pool], fees[sim, pool, side]
-                        )
-                    if got > 0.0:
-                        _book(edges, sim, pool, EDGE_RETAIL, leg_edge(side, amount, got, fair))
-                        trades[pool, 0], trades[pool, 1], trades[pool, 2] = side, amount, got
-                        trades[pool, 3] = amount / total
-                for request in _notify(
-                    sim, step, trades, rx, ry, fees, words, kinds, hooked, slots, competing
+            _fixed_arbitrage(a, sim, fair, min_profit)
+            for q in range(scripted):
+                pool = a.scripted[q]
+                a.trades[pool, 0] = -1.0
+                for request in _scripted_arbitrage(
+                    address_of(a), pool, fair, a.rx[sim, pool], a.ry[sim, pool], min_profit, step
                 ):
                     yield request
-        if trace.shape[0]:
-            for pool in range(pools):
-                trace[sim, t, 0, pool] = edges[sim, pool, EDGE_TOTAL]
-                trace[sim, t, 1, pool] = spot_price(rx[sim, pool], ry[sim, pool])
+                if a.trade[0] >= 0.0:
+                    side, amount, got = int(a.trade[0]), a.trade[1], a.trade[2]
+                    a.rx[sim, pool], a.ry[sim, pool] = a.trade[3], a.trade[4]
+                    edge = leg_edge(side, amount, got, fair)
+                    _traded(a, sim, pool, EDGE_ARB, side, amount, got, edge, 0.0)
+            for request in _notify(address_of(a), sim, step):
+                yield request
+            for k in range(a.counts[sim, t]):
+                side = 0 if a.is_buy[sim, t, k] else 1
+                total = a.sizes[sim, t, k] if side == 0 else a.sizes[sim, t, k] / fair
+                if not total > 0.0:
+                    continue
+                _router_inputs(a, sim, side)
+                if scripted == 0:
+                    waterfill(total, a.gamma, a.r_in, a.r_out, a.usable, a.x)
+                else:
+                    for request in sampled_split(address_of(a), sim, step, side, total):
+                        yield request
+                # Every leg executes; then the hooks see all pools after the whole order.
+                _fixed_legs(a, sim, side, total, fair)
+                for q in range(scripted):
+                    pool = a.scripted[q]
+                    a.trades[pool, 0] = -1.0
+                    amount = a.x[pool]
+                    if not amount > 0.0:
+                        continue
+                    for request in _quote_site(
+                        address_of(a), pool, side, amount, a.rx[sim, pool], a.ry[sim, pool], step
+                    ):
+                        yield request
+                    got, a.rx[sim, pool], a.ry[sim, pool] = settle(
+                        side, amount, a.out[0], a.rx[sim, pool], a.ry[sim, pool]
+                    )
+                    if got > 0.0:
+                        edge = leg_edge(side, amount, got, fair)
+                        _traded(a, sim, pool, EDGE_RETAIL, side, amount, got, edge, amount / total)
+                for request in _notify(address_of(a), sim, step):
+                    yield request
+        if a.trace.shape[0]:
+            _trace(a, sim, t)

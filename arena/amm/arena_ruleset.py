@@ -203,7 +203,7 @@ class _Engine:
         state = (self.rx, self.ry, self.fees, self.words, self.kinds, self.hooked, self.slots)
         for sim in range(self.sims):
             requests = arena_requests(
-                sim, first, last, block.first_step, *arrays, *state, self.config.min_arb_profit,
+                sim, first, last, block.first_step, self.config.min_arb_profit, *arrays, *state,
                 self.edges, self.answer, self.competing, trace,
             )  # fmt: skip
             serve(requests, sim, self.hosts, self.answer, self.record)

@@ -114,9 +114,8 @@ def simulate_prop_amm(
         trace = np.zeros((size, block.prices.shape[1], 4)) if observer else _NO_TRACE
         for sim in range(size):
             requests = prop_amm_requests(
-                sim, *arrays, *orders, block.first_step, reserves, fees, words, gamma,
-                config.min_arb_profit, host.scripted, host.has_after_swap, edges, answer,
-                spot, trace,
+                sim, *arrays, *orders, reserves, fees, words, gamma, edges, answer, spot, trace,
+                block.first_step, config.min_arb_profit, host.scripted, host.has_after_swap,
             )  # fmt: skip
             serve(requests, sim, [host], answer, record)
         if observer is not None:

@@ -23,10 +23,13 @@ are updated in place.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 from numba import njit
+from numba.core import types
 
+from arena.amm.bundle import address_of, bundle_at, bundle_type, new_bundle
 from arena.amm.kernels import (
     arb_starts,
     better_side,
@@ -82,31 +85,69 @@ def _normalizer_arbitrage(fair, nrx, nry, gamma, fees, min_profit, edges, sim): 
     return nrx, nry
 
 
+#: The arrays :func:`prop_amm_requests` is given (see the module's layouts).
+_GIVEN: Final = {
+    "prices": types.float64[:, ::1],
+    "arb_start": types.float64[:, ::1],
+    "counts": types.int64[:, ::1],
+    "sizes": types.float64[:, :, ::1],
+    "is_buy": types.boolean[:, :, ::1],
+    "reserves": types.float64[:, ::1],
+    "fees": types.uint64[:, ::1],
+    "words": types.uint64[:, ::1],
+    "norm_gamma": types.float64[::1],
+    "edges": types.float64[:, ::1],
+    "answer": types.uint64[::1],
+    "spot": types.float64[::1],
+    "trace": types.float64[:, :, ::1],
+}
+#: Everything :func:`prop_amm_requests` works on, bundled by :func:`_bundle` (see
+#: :mod:`arena.amm.bundle`): the given arrays, the arbitrage search's and the router's state,
+#: and the strategy pool's reserves after a trade.
+_ARRAYS: Final = bundle_type(
+    **_GIVEN, search=types.float64[::1], split=types.float64[::1], moved=types.float64[::1]
+)
+
+
+@njit(cache=True)
+def _bundle(  # type: ignore[no-untyped-def]
+    prices, arb_start, counts, sizes, is_buy, reserves, fees, words, norm_gamma, edges, answer,
+    spot, trace,
+):  # fmt: skip
+    a = new_bundle(_ARRAYS)
+    a.prices, a.arb_start, a.counts, a.sizes, a.is_buy = prices, arb_start, counts, sizes, is_buy
+    a.reserves, a.fees, a.words, a.norm_gamma, a.edges = reserves, fees, words, norm_gamma, edges
+    a.answer, a.spot, a.trace = answer, spot, trace
+    a.search, a.split, a.moved = np.empty(ARB_STATE), np.empty(SPLIT_STATE), np.empty(2)
+    return a
+
+
 @njit(cache=True)
 def _strategy_trade(  # type: ignore[no-untyped-def]
-    sim, side, amount, flow, part, fair, rx, ry, nrx, nry, step, scripted, hooked, fees, words,
-    edges, answer, spot, moved,
-):  # fmt: skip
+    address, sim, side, amount, flow, part, fair, rx, ry, nrx, nry, step, scripted, hooked
+):
     """Trade on the strategy's pool (a sub-generator): quote, settle, book, report.
 
-    The pool's reserves after the trade go to ``moved``; ``after_swap`` sees the normalizer's
-    spot (from ``nrx``, ``nry``) and ``flow`` (the share of the order, 0.0 for arbitrage).
+    The pool's reserves after the trade go to ``a.moved`` (of the bundle at ``address``, see
+    :mod:`arena.amm.bundle`); ``after_swap`` sees the normalizer's spot (from ``nrx``, ``nry``)
+    and ``flow`` (the share of the order, 0.0 for arbitrage).
     """
+    a = bundle_at(_ARRAYS, address)
     out = 0.0
     if not scripted:
-        out = quote(side, amount, rx, ry, fees[sim, side])
+        out = quote(side, amount, rx, ry, a.fees[sim, side])
     elif quotable(amount, rx, ry):
         yield quote_request(0, side, amount, rx, ry, step)
-        out = accepted(answer[0], side, rx, ry)
+        out = accepted(a.answer[0], side, rx, ry)
     out, rx, ry = settle(side, amount, out, rx, ry)
-    moved[0], moved[1] = rx, ry
+    a.moved[0], a.moved[1] = rx, ry
     if out > 0.0:
-        _book(edges, sim, 0, part, leg_edge(side, amount, out, fair))
+        _book(a.edges, sim, 0, part, leg_edge(side, amount, out, fair))
         if hooked:
-            spot[0] = nry / nrx
+            a.spot[0] = nry / nrx
             yield swap_request(0, side, amount, out, rx, ry, step, flow)
             if not scripted:
-                fees[sim, 0], fees[sim, 1] = storage_fees(words[sim])
+                a.fees[sim, 0], a.fees[sim, 1] = storage_fees(a.words[sim])
 
 
 @njit(
@@ -162,136 +203,119 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
 
 
 @njit(
-    "(int64, float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:, :, ::1],"
-    " boolean[:, :, ::1], int64, float64[:, ::1], uint64[:, ::1], uint64[:, ::1], float64[::1],"
-    " float64, boolean, boolean, float64[:, ::1], uint64[::1], float64[::1], float64[:, :, ::1])",
+    (types.int64, *_GIVEN.values(), types.int64, types.float64, types.boolean, types.boolean),
     cache=True,
 )
 def prop_amm_requests(  # type: ignore[no-untyped-def]
-    sim,
-    prices,
-    arb_start,
-    counts,
-    sizes,
-    is_buy,
-    first_step,
-    reserves,
-    fees,
-    words,
-    norm_gamma,
-    min_profit,
-    scripted,
-    hooked,
-    edges,
-    answer,
-    spot,
-    trace,
-):
+    sim, prices, arb_start, counts, sizes, is_buy, reserves, fees, words, norm_gamma, edges,
+    answer, spot, trace, first_step, min_profit, scripted, hooked,
+):  # fmt: skip
     """Run simulation ``sim`` through a block, yielding requests for the strategy's code.
 
-    :param first_step: the block's first step number.
     :param words: the strategy's storage as (S, 128) u64 words (fees are in words 0 and 1).
-    :param scripted: the strategy has ``compute_swap`` (else it is constant product with the
-        fees in its storage); ``hooked``: it has ``after_swap``.
     :param answer: where the answer to a quote is put before the generator resumes.
     :param spot: set to the normalizer's spot before each ``after_swap`` request (the
         payload's competing price).
     :param trace: (S, B, 4) filled with both pools' cumulative edges and spots after every
         step, or of size 0 to record nothing.
+    :param first_step: the block's first step number.
+    :param scripted: the strategy has ``compute_swap`` (else it is constant product with the
+        fees in its storage); ``hooked``: it has ``after_swap``.
     """
-    search = np.empty(ARB_STATE)
-    split = np.empty(SPLIT_STATE)
-    moved = np.empty(2)
-    rx, ry, nrx, nry = reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3]
-    norm_fees = (fees[sim, 2], fees[sim, 3])
-    gamma = norm_gamma[sim]
-    for t in range(prices.shape[1]):
+    # From here on the arrays are read from the bundle only (see arena.amm.bundle).
+    a = _bundle(
+        prices, arb_start, counts, sizes, is_buy, reserves, fees, words, norm_gamma, edges,
+        answer, spot, trace,
+    )  # fmt: skip
+    rx, ry = a.reserves[sim, 0], a.reserves[sim, 1]
+    nrx, nry = a.reserves[sim, 2], a.reserves[sim, 3]
+    norm_fees = (a.fees[sim, 2], a.fees[sim, 3])
+    gamma = a.norm_gamma[sim]
+    for t in range(a.prices.shape[1]):
         step = first_step + t
-        fair = prices[sim, t]
+        fair = a.prices[sim, t]
         if math.isfinite(fair) and fair > 0.0:
             # The strategy's pool, searched on both sides; the better side trades.
             min_buy, min_sell = min_inputs(fair)
-            start_y, start_x = arb_starts(arb_start[sim, t], fair, min_buy, min_sell)
+            start_y, start_x = arb_starts(a.arb_start[sim, t], fair, min_buy, min_sell)
             buy_in = buy_profit = sell_in = sell_profit = 0.0
             buy_ok = sell_ok = False
             for side in range(2):
                 floor, start = (min_buy, start_y) if side == 0 else (min_sell, start_x)
-                arb_begin(
-                    search,
-                    side,
-                    fair,
-                    floor,
-                    start,
-                    rx,
-                    ry,
-                    False,
-                    ARB_MAX_ITERS,
-                    ARB_REL_TOL,
-                    min_profit,
-                )
-                while True:
-                    # Quoted inline (as in the router below), not by a sub-generator like
-                    # _strategy_trade: searches quote some 40 times a step.
-                    x = search[POINT]
-                    out = 0.0
-                    if not scripted:
-                        out = quote(side, x, rx, ry, fees[sim, side])
-                    elif quotable(x, rx, ry):
-                        yield quote_request(0, side, x, rx, ry, step)
-                        out = accepted(answer[0], side, rx, ry)
-                    if not arb_tell(search, out):
-                        break
-                if side == 0:
-                    buy_in, buy_profit, buy_ok = arb_result(search)
+                if not scripted:
+                    found = searched_candidate(
+                        a.search, side, start, floor, fair, rx, ry, a.fees[sim, side], min_profit
+                    )
                 else:
-                    sell_in, sell_profit, sell_ok = arb_result(search)
+                    arb_begin(
+                        a.search, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS,
+                        ARB_REL_TOL, min_profit,
+                    )  # fmt: skip
+                    while True:
+                        # Quoted inline, not by a sub-generator like _strategy_trade: searches
+                        # quote some 40 times a step.
+                        x = a.search[POINT]
+                        out = 0.0
+                        if quotable(x, rx, ry):
+                            yield quote_request(0, side, x, rx, ry, step)
+                            out = accepted(a.answer[0], side, rx, ry)
+                        if not arb_tell(a.search, out):
+                            break
+                    found = arb_result(a.search)
+                if side == 0:
+                    buy_in, buy_profit, buy_ok = found
+                else:
+                    sell_in, sell_profit, sell_ok = found
             side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
             if side >= 0:
                 amount = sell_in if side == 1 else buy_in
                 for request in _strategy_trade(
-                    sim, side, amount, 0.0, _ARB, fair, rx, ry, nrx, nry, step, scripted, hooked,
-                    fees, words, edges, answer, spot, moved,
+                    address_of(a), sim, side, amount, 0.0, _ARB, fair, rx, ry, nrx, nry, step,
+                    scripted, hooked,
                 ):  # fmt: skip
                     yield request
-                rx, ry = moved[0], moved[1]
+                rx, ry = a.moved[0], a.moved[1]
             nrx, nry = _normalizer_arbitrage(
-                fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
+                fair, nrx, nry, gamma, norm_fees, min_profit, a.edges, sim
             )
-            for k in range(counts[sim, t]):
-                side = 0 if is_buy[sim, t, k] else 1
-                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
+            for k in range(a.counts[sim, t]):
+                side = 0 if a.is_buy[sim, t, k] else 1
+                total = a.sizes[sim, t, k] if side == 0 else a.sizes[sim, t, k] / fair
                 # The router's split; the strategy's leg executes first.
-                split_begin(split, total)
-                while True:
-                    in1, in2 = split_inputs(split)
-                    out1 = 0.0
-                    if in1 <= ROUTER_MIN_TRADE:
-                        pass
-                    elif not scripted:
-                        out1 = quote(side, in1, rx, ry, fees[sim, side])
-                    elif quotable(in1, rx, ry):
-                        yield quote_request(0, side, in1, rx, ry, step)
-                        out1 = accepted(answer[0], side, rx, ry)
-                    out2 = (
-                        quote(side, in2, nrx, nry, norm_fees[side])
-                        if in2 > ROUTER_MIN_TRADE
-                        else 0.0
-                    )
-                    if not split_tell(split, out1, out2):
-                        break
-                in1, in2, out1, out2 = split_result(split)
+                if not scripted:
+                    in1, in2, out1, out2 = maximize_split(
+                        a.split, total, side, rx, ry, a.fees[sim, side], nrx, nry,
+                        norm_fees[side],
+                    )  # fmt: skip
+                else:
+                    split_begin(a.split, total)
+                    while True:
+                        in1, in2 = split_inputs(a.split)
+                        out1 = 0.0
+                        if in1 > ROUTER_MIN_TRADE and quotable(in1, rx, ry):
+                            yield quote_request(0, side, in1, rx, ry, step)
+                            out1 = accepted(a.answer[0], side, rx, ry)
+                        out2 = (
+                            quote(side, in2, nrx, nry, norm_fees[side])
+                            if in2 > ROUTER_MIN_TRADE
+                            else 0.0
+                        )
+                        if not split_tell(a.split, out1, out2):
+                            break
+                    in1, in2, out1, out2 = split_result(a.split)
                 if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
                     for request in _strategy_trade(
-                        sim, side, in1, in1 / total, _RETAIL, fair, rx, ry, nrx, nry, step,
-                        scripted, hooked, fees, words, edges, answer, spot, moved,
+                        address_of(a), sim, side, in1, in1 / total, _RETAIL, fair, rx, ry, nrx,
+                        nry, step, scripted, hooked,
                     ):  # fmt: skip
                         yield request
-                    rx, ry = moved[0], moved[1]
+                    rx, ry = a.moved[0], a.moved[1]
                 if in2 > ROUTER_MIN_TRADE and out2 > 0.0:
                     out, nrx, nry = execute(side, in2, nrx, nry, norm_fees[side])
                     if out > 0.0:
-                        _book(edges, sim, 3, _RETAIL, leg_edge(side, in2, out, fair))
-        if trace.shape[0]:
-            trace[sim, t, 0], trace[sim, t, 1] = edges[sim, 0], edges[sim, 3]
-            trace[sim, t, 2], trace[sim, t, 3] = spot_price(rx, ry), spot_price(nrx, nry)
-    reserves[sim, 0], reserves[sim, 1], reserves[sim, 2], reserves[sim, 3] = rx, ry, nrx, nry
+                        _book(a.edges, sim, 3, _RETAIL, leg_edge(side, in2, out, fair))
+        if a.trace.shape[0]:
+            a.trace[sim, t, 0], a.trace[sim, t, 1] = a.edges[sim, 0], a.edges[sim, 3]
+            a.trace[sim, t, 2], a.trace[sim, t, 3] = spot_price(rx, ry), spot_price(nrx, nry)
+    a.reserves[sim, 0], a.reserves[sim, 1] = rx, ry
+    a.reserves[sim, 2], a.reserves[sim, 3] = nrx, nry

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.amm.arena_engine import sampled_split
+from arena.amm.arena_engine import FIXED_POOL, SCRIPTED_POOL, split_requests
 from arena.amm.nano import to_nano_scalar
 from arena.amm.requests import QUOTE
 from arena.amm.routing import MAX_SAMPLES, concave_hull, route, waterfill
@@ -106,10 +106,11 @@ def test_mixed_routing_is_within_0_1_percent_of_brute_force(
     answer = np.zeros(1, dtype=np.uint64)
     x = np.zeros(3)
     quotes = {0: 0, 2: 0}
-    requests = sampled_split(
-        0, 0, 0, total, reserves, reserves, gamma, r_in, r_out, np.ones(3, dtype=bool),
-        np.array([0, 2]), answer, np.zeros(1), np.zeros((4, 2, MAX_SAMPLES)), x,
-    )  # fmt: skip
+    kinds = np.array([SCRIPTED_POOL, FIXED_POOL, SCRIPTED_POOL])
+    usable = np.ones(3, dtype=bool)
+    requests = split_requests(
+        0, total, reserves, reserves, kinds, gamma, r_in, r_out, usable, answer, x
+    )
     for kind, pool, _, amount, *_ in requests:
         assert kind == QUOTE
         quotes[pool] += 1
