@@ -32,6 +32,9 @@ EXIT_STOPPED: Final = 3
 MAX_OPEN_FILES: Final = 64
 #: What a worker sends once it is ready for tasks.
 READY: Final = b"ready"
+#: CPU time a worker may spend starting: importing arena and loading the compiled engines takes
+#: 2-3 s (a minute if numba has to compile them); each task's own limit starts with the task.
+BOOT_CPU_SECONDS: Final = 120
 
 
 def _apply_limits(memory_bytes: int, cpu_seconds: int) -> None:
@@ -97,7 +100,7 @@ def _stop(marker: Marker, signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     """Apply the limits, then serve tasks from stdin until it closes."""
     config = json.loads(sys.argv[1])
-    _apply_limits(config["memory_bytes"], config["cpu_seconds"])
+    _apply_limits(config["memory_bytes"], max(config["cpu_seconds"], BOOT_CPU_SECONDS))
 
     import pickle
 
