@@ -10,6 +10,9 @@ the ratio of the bests.
     python bench/compare.py /tmp/before . bench_arena.py --simulations 100 --workers 1
 
 Each tree compiles its own numba cache on its first run (the scripts time only after that).
+Worker processes import arena from the PYTHONPATH they are given; a tree older than that rule
+(before 2026-11-21) hands its workers the installed arena instead, so time it in process
+(``bench_strategy_share.py``) or install it.
 """
 
 from __future__ import annotations

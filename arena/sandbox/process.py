@@ -3,7 +3,8 @@
 Strategy code never runs in the parent. Each worker is a fresh interpreter
 (``python -s -P -B -m arena.sandbox.worker``: no user site, no script directory on the path)
 started with an environment of arena's choosing only (a fixed hash seed, so set iteration is
-reproducible, and single-threaded maths libraries), no inherited descriptors but its pipes and
+reproducible, and single-threaded maths libraries; of the parent's, only where to import arena
+from and where its compiled kernels are), no inherited descriptors but its pipes and
 its stop note, its own session, and — where the system allows it — its own empty network
 namespace. Resource limits are applied before any strategy is loaded: address space, CPU time
 per task, no file writes, no core dumps, few open files. The parent stops a worker that exceeds
@@ -55,8 +56,9 @@ _WORKER_ENV: Final = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-#: Parent variables workers need to find what the parent prepared (compiled kernels).
-_PASSED_ON: Final = ("NUMBA_CACHE_DIR",)
+#: Parent variables workers need to import the parent's arena (a checkout on PYTHONPATH) and
+#: to find what the parent prepared (compiled kernels).
+_PASSED_ON: Final = ("PYTHONPATH", "NUMBA_CACHE_DIR")
 OnDeath = Literal["skip", "stop"]
 _TIMED_OUT: Final = object()
 

@@ -52,6 +52,8 @@ def test_workers_start_bare_and_limited() -> None:
         "OPENBLAS_NUM_THREADS",
         "MKL_NUM_THREADS",
         "LC_CTYPE",
+        "PYTHONPATH",  # only if the parent has them (see the next test)
+        "NUMBA_CACHE_DIR",
     }
     for fd, target in first["descriptors"].items():
         # stdin/stdout/stderr pipes and the owner note (an unnamed temporary file) only
@@ -93,6 +95,18 @@ def test_past_the_wall_clock_the_strategy_is_named_and_its_other_batches_skipped
     assert "not run: strategy 'Runaway' made a worker die earlier in this run" in second
     honest = result.results[result.results["strategy"] == "Honest CP"]
     assert len(honest) == 2 and (honest["errors"] == 0).all()
+
+
+def test_workers_import_arena_from_where_the_parent_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout run with PYTHONPATH (bench/compare.py does) is what its workers run too."""
+    checkout = str(Path(__file__).parents[2])  # this checkout: the same arena as installed
+    monkeypatch.setenv("PYTHONPATH", checkout)
+    pool = SandboxPool(1, Limits())
+    try:
+        facts = pool.submit(worker_facts).result()
+    finally:
+        pool.shutdown()
+    assert "PYTHONPATH" in facts["environment"]
 
 
 def test_past_its_cpu_time_the_strategy_is_named(tmp_path: Path) -> None:
