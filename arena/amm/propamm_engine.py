@@ -114,6 +114,7 @@ def _bundle(  # type: ignore[no-untyped-def]
     prices, arb_start, counts, sizes, is_buy, reserves, fees, words, norm_gamma, edges, answer,
     spot, trace,
 ):  # fmt: skip
+    """Bundle the arrays of :func:`prop_amm_requests` with new working arrays."""
     a = new_bundle(_ARRAYS)
     a.prices, a.arb_start, a.counts, a.sizes, a.is_buy = prices, arb_start, counts, sizes, is_buy
     a.reserves, a.fees, a.words, a.norm_gamma, a.edges = reserves, fees, words, norm_gamma, edges
