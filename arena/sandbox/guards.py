@@ -166,7 +166,8 @@ def guarded_setitem(value: Any, obj: Any, key: Any) -> None:
 
 
 def guarded_getiter(obj: Any) -> Any:
-    """The iterable of a ``for`` loop or comprehension (``_getiter_``); its items tick."""
+    """``_getiter_``, which RestrictedPython hands to ``_iter_unpack_sequence_``: the iterable
+    itself (items pay through ``_tick_``; the policy drops the call from plain loops)."""
     return obj
 
 

@@ -17,7 +17,8 @@ call their guards (:mod:`arena.sandbox.arith`).
 Three accesses hooks make all the time cost one guard call or none: ``obj[key] = value`` is one
 call of ``_setitem_``; record fields and storage views
 (:data:`~arena.sandbox.guards.UNGUARDED_ATTRIBUTES`) and members of ``math`` (where no
-strategy name shadows it) are read directly.
+strategy name shadows it) are read directly. Loops iterate their iterable directly (no
+``_getiter_`` call: their items pay through ``_tick_``).
 
 Each refusal is recorded as ``Line N: message`` (RestrictedPython's format), and :func:`hint_for`
 gives a fix in plain words.
@@ -263,6 +264,7 @@ class ArenaPolicy(RestrictingNodeTransformer):
     def visit_For(self, node: ast.For) -> Any:
         units = price([node.target, *node.body])
         node = cast(ast.For, super().visit_For(node))
+        node.iter = _unwrapped_iter(node.iter)
         node.body.insert(0, _statement("_tick_", units, node.body[0].lineno))
         return node
 
@@ -297,6 +299,7 @@ class ArenaPolicy(RestrictingNodeTransformer):
     def visit_comprehension(self, node: ast.comprehension) -> Any:
         units = 1 + self.item_units.get(node, 0)
         node = cast(ast.comprehension, super().visit_comprehension(node))
+        node.iter = _unwrapped_iter(node.iter)
         node.ifs.insert(0, _call("_tick_", [ast.Constant(units)], node.iter))
         return node
 
@@ -321,6 +324,14 @@ class ArenaPolicy(RestrictingNodeTransformer):
         ):
             return _call("_mul_", [node.left, node.right], node)
         return node
+
+
+def _unwrapped_iter(iterable: ast.expr) -> ast.expr:
+    """A loop's iterable without RestrictedPython's ``_getiter_(...)``: arena's is the identity
+    (the items pay through ``_tick_``), so the call would cost every loop for nothing."""
+    if _calls(iterable, "_getiter_"):
+        return cast(ast.Call, iterable).args[0]
+    return iterable
 
 
 def _finally_escapes(body: list[ast.stmt]) -> list[ast.stmt]:
