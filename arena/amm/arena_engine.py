@@ -321,9 +321,9 @@ def split_requests(side, total, rx, ry, kinds, gamma, r_in, r_out, usable, answe
         constant-product ones to the router.
     :param x: receives the split.
     """
-    pools, empty = kinds.shape[0], np.zeros((1, 1))
+    pools = kinds.shape[0]
     a = arena_arrays(
-        empty, np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1, 1)),
+        np.zeros((1, 1)), np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1, 1)),
         np.zeros((1, 1, 1), dtype=np.bool_), rx, ry, np.zeros((1, pools, 2), dtype=np.uint64),
         np.zeros((1, pools, N_SLOTS), dtype=np.uint64), kinds,
         np.zeros(pools, dtype=np.bool_), np.zeros((1, pools, 1), dtype=np.int64),
