@@ -66,16 +66,22 @@ def waterfill(total, gamma, r_in, r_out, usable, x):  # type: ignore[no-untyped-
     :returns: the common marginal rate ``lambda`` (``inf`` where nothing is placed).
     """
     pools = gamma.shape[0]
-    marginal = np.full(pools, -np.inf)
-    a = np.zeros(pools)
-    b = np.zeros(pools)
+    work = np.empty((3, pools))  # one allocation: this runs for every order
+    marginal, a, b = work[0], work[1], work[2]
+    order = np.empty(pools, dtype=np.int64)
     for i in range(pools):
-        x[i] = 0.0
+        x[i] = a[i] = b[i] = 0.0
+        marginal[i] = -np.inf
         if usable[i] and gamma[i] > 0.0 and r_in[i] > 0.0 and r_out[i] > 0.0:
             marginal[i] = gamma[i] * r_out[i] / r_in[i]
             a[i] = math.sqrt(r_in[i] * r_out[i] / gamma[i])
             b[i] = r_in[i] / gamma[i]
-    order = np.argsort(-marginal, kind="mergesort")  # stable: ties keep pool order
+        # Insert pool i into the order by decreasing marginal rate; ties keep pool order.
+        k = i
+        while k > 0 and marginal[order[k - 1]] < marginal[i]:
+            order[k] = order[k - 1]
+            k -= 1
+        order[k] = i
     sum_a = 0.0
     sum_b = 0.0
     lam = math.inf
