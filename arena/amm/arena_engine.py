@@ -20,10 +20,10 @@ import math
 from typing import Final
 
 import numpy as np
-from numba import njit
 from numba.core import types
 
 from arena.amm.bundle import address_of, bundle_at, bundle_type, new_bundle
+from arena.amm.jit import njit
 from arena.amm.kernels import (
     better_side,
     closed_candidate,

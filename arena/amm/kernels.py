@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from arena.amm.jit import njit
 from arena.amm.searches import (
     ARB_MAX_ITERS,
     ARB_REL_TOL,

@@ -24,9 +24,9 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from arena.amm.host import StrategyHost
+from arena.amm.jit import njit
 from arena.amm.kernels import nano
 
 __all__ = [

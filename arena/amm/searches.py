@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from numba import njit
+from arena.amm.jit import njit
 
 __all__ = [
     "ARB_MAX_ITERS",

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 import numpy as np
-from numba import njit
 
+from arena.amm.jit import njit
 from arena.amm.params import MarketParams
 from arena.rng import (
     KNUTH_POISSON_MAX_RATE,

@@ -1,0 +1,54 @@
+"""numba's cache of arena's compiled code is stamped with the whole package's sources.
+
+numba compares a cached function with its own file only; the engines carry kernels from other
+files, so a change to one of those must recompile them (arena.amm.jit).
+"""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from numba.core.registry import CPUDispatcher
+
+from arena.amm.jit import package_digest
+
+COMPILED_MODULES = [
+    "arena_engine",
+    "kernels",
+    "propamm_engine",
+    "requests",
+    "routing",
+    "searches",
+    "streams",
+]
+
+
+def test_the_digest_changes_with_any_file_of_the_package(tmp_path: Path) -> None:
+    (tmp_path / "engine.py").write_text("A = 1\n")
+    (tmp_path / "kernels.py").write_text("B = 2\n")
+    (tmp_path / "notes.txt").write_text("not source\n")
+    first = package_digest(tmp_path)
+    assert package_digest(tmp_path) == first
+    (tmp_path / "notes.txt").write_text("still not source\n")
+    assert package_digest(tmp_path) == first
+    (tmp_path / "kernels.py").write_text("B = 30\n")
+    assert package_digest(tmp_path) != first
+    (tmp_path / "kernels.py").write_text("B = 2\n")
+    assert package_digest(tmp_path) == first  # the contents decide, not the time
+
+
+@pytest.mark.parametrize("name", COMPILED_MODULES)
+def test_every_cached_function_is_stamped_with_the_package(name: str) -> None:
+    module = importlib.import_module(f"arena.amm.{name}")
+    cached = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, CPUDispatcher)
+        and value.__module__ == module.__name__
+        and value._cache is not None
+        and value._cache._impl is not None
+    ]
+    assert cached, f"arena.amm.{name} defines no cached function"
+    for dispatcher in cached:
+        _, digest = dispatcher._cache._impl.locator.get_source_stamp()
+        assert digest == package_digest(), dispatcher.__name__
