@@ -2,9 +2,9 @@
 
 The engines are compiled by numba the first time they are loaded on a machine (about half a
 minute) and come from numba's cache afterwards, until a source file of this package changes
-(:mod:`arena.amm.jit`). They load only when simulations are about to
-run (:func:`load_engines`), so reading options, validating files and the leaderboard never
-wait for them; a slow load says so on stderr.
+(:mod:`arena.amm.jit`). They load only when simulations are about to run
+(:func:`load_engines`), so reading options, validating files and the leaderboard never wait for
+them; a slow load says so on stderr.
 """
 
 import sys

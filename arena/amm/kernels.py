@@ -275,13 +275,11 @@ def execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
     buy_amount, buy_profit, buy_ok = buy
     sell_amount, sell_profit, sell_ok = sell
     side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
-    if side == 1:
-        out, rx, ry = execute(1, sell_amount, rx, ry, fees[1])
-        return (1 if out > 0.0 else -1), sell_amount, out, sell_amount * fair - out, rx, ry
-    if side == 0:
-        out, rx, ry = execute(0, buy_amount, rx, ry, fees[0])
-        return (0 if out > 0.0 else -1), buy_amount, out, buy_amount - out * fair, rx, ry
-    return -1, 0.0, 0.0, 0.0, rx, ry
+    if side < 0:
+        return -1, 0.0, 0.0, 0.0, rx, ry
+    amount = sell_amount if side == 1 else buy_amount
+    out, rx, ry = execute(side, amount, rx, ry, fees[side])
+    return (side if out > 0.0 else -1), amount, out, leg_edge(side, amount, out, fair), rx, ry
 
 
 @njit(cache=True)
