@@ -8,8 +8,8 @@ Three figures per strategy, each the best of five rounds:
 * direct calls of ``compute_swap`` compiled as plain Python (ordinary ``compile``, the real
   builtins) and under the sandbox (restricted compile, guards, work budget, a fresh allowance
   per call as the engine gives it);
-* the engine's per-call path (``StrategyHost.quote``, as the engine's request loop calls it,
-  over 250 simulations) with plain and with sandboxed functions, which adds the engine's own
+* the engine's per-call path (``arena.amm.host.serve`` answering quote requests, in 250
+  simulations) with plain and with sandboxed functions, which adds the engine's own
   per-call work to both;
 * the work units an average call costs.
 """
@@ -22,8 +22,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from arena.amm.host import PoolInstance, StrategyHost
+import numpy as np
+
+from arena.amm.host import PoolInstance, StrategyHost, serve
 from arena.amm.program import StrategyProgram
+from arena.amm.requests import QUOTE
 from arena.plugins import StrategySource, bind_hooks, load_strategy
 from arena.sandbox import METER
 from arena.storage import Storage
@@ -68,17 +71,27 @@ def direct_rate(compute: Callable[..., Any], calls: int, metered: bool) -> float
 def quote_rate(compute: Callable[..., Any], calls: int) -> float:
     """Calls per second through the engine's per-call path, over 250 simulations."""
     instances = [PoolInstance(Storage(), compute_swap=compute) for _ in range(SIMULATIONS)]
-    quote = StrategyHost(instances).quote
-    amounts = [int(size * 1e9) for size in range(1, SIMULATIONS + 1)]
+    host = StrategyHost(instances)
+    answer = np.zeros(1, dtype=np.uint64).data
     repeats = max(1, calls // SIMULATIONS)
+    requests = [
+        [
+            (QUOTE, 0, k & 1, sim * 10**9, 0, 100 * 10**9, 10_000 * 10**9, k, 0.0)
+            for k in range(repeats)
+        ]
+        for sim in range(1, SIMULATIONS + 1)
+    ]
     best = float("inf")
     for _ in range(ROUNDS):
         started = time.perf_counter()
-        for k in range(repeats):
-            for sim, amount in enumerate(amounts):
-                quote(sim, k & 1, amount, 100 * 10**9, 10_000 * 10**9, k)
+        for sim, pool in enumerate(host.simulations):
+            serve(iter(requests[sim]), sim, [pool], answer, _no_record)
         best = min(best, time.perf_counter() - started)
     return repeats * SIMULATIONS / best
+
+
+def _no_record(*fields: Any) -> None:
+    raise AssertionError("only quotes are asked for")
 
 
 def units_per_call(compute: Callable[..., Any]) -> float:

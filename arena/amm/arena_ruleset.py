@@ -47,12 +47,12 @@ from arena.amm.arena_engine import (
 from arena.amm.capital import capital_weights, rebalance, risk_scores
 from arena.amm.config import ArenaConfig
 from arena.amm.cpmm import bps_to_fee
-from arena.amm.host import StrategyHost
+from arena.amm.host import serve
 from arena.amm.inputs import BlockInputs, input_blocks
 from arena.amm.nano import to_nano
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
-from arena.amm.requests import record_builder, serve
+from arena.amm.requests import record_builder
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import STORAGE_SIZE
@@ -151,10 +151,9 @@ class _Engine:
         capital_weights(self.weights, 1.0, config.min_weight)  # refuse an impossible floor now
         memory = np.zeros((sims, count, STORAGE_SIZE), dtype=np.uint8)
         self.words = memory.view(np.uint64)
-        self.hosts: list[StrategyHost | None] = [
-            program.host(sims, memory[:, j]) for j, program in enumerate(programs)
-        ]
-        self.hosts.append(None)  # the normalizer runs no strategy code
+        self.hosts = [program.host(sims, memory[:, j]) for j, program in enumerate(programs)]
+        #: Each simulation's strategy code by pool (the normalizer, last, has none).
+        self.pools = [[host.simulations[sim] for host in self.hosts] for sim in range(sims)]
         scale = np.ones((sims, count))
         scale[:, n] = [p.norm_liquidity_mult for p in params]
         self.rx = config.initial_x * scale
@@ -163,8 +162,7 @@ class _Engine:
         self.fees[:, n] = np.array([bps_to_fee(p.norm_fee_bps) for p in params])[:, None]
         self.kinds = np.full(count, FIXED_POOL, dtype=np.int64)
         self.hooked = np.zeros(count, dtype=np.bool_)
-        for j, host in enumerate(self.hosts[:n]):
-            assert host is not None
+        for j, host in enumerate(self.hosts):
             self.kinds[j] = SCRIPTED_POOL if host.scripted else FEE_SLOTS_POOL
             self.hooked[j] = host.has_after_swap
             if not host.scripted:
@@ -201,12 +199,13 @@ class _Engine:
         """Advance every simulation through steps ``first .. last - 1`` of ``block``."""
         arrays = (block.prices, block.order_counts, block.order_sizes, block.order_is_buy)
         state = (self.rx, self.ry, self.fees, self.words, self.kinds, self.hooked, self.slots)
+        answer = self.answer.data
         for sim in range(self.sims):
             requests = arena_requests(
                 sim, first, last, block.first_step, self.config.min_arb_profit, *arrays, *state,
                 self.edges, self.answer, self.competing, trace,
             )  # fmt: skip
-            serve(requests, sim, self.hosts, self.answer, self.record)
+            serve(requests, sim, self.pools[sim], answer, self.record)
 
     def record(
         self,
@@ -254,8 +253,7 @@ class _Engine:
             )
         )
         total = self.edges[:, :, EDGE_TOTAL]
-        for j, host in enumerate(self.hosts[:n]):
-            assert host is not None
+        for j, host in enumerate(self.hosts):
             if not host.has_epoch_boundary:
                 continue
             nano_x, nano_y = to_nano(rx[:, j]).tolist(), to_nano(ry[:, j]).tolist()
@@ -268,7 +266,7 @@ class _Engine:
                     cumulative_edge=float(total[sim, j]),
                     capital_weight=float(self.weights[sim, j]),
                 )
-                host.epoch_boundary(sim, record, step)
+                host.simulations[sim].epoch_boundary(record, step)
             if not host.scripted:
                 self.fees[:, j] = host.fee_units()
         self.edges[:, :, EDGE_EPOCH] = 0.0
@@ -284,11 +282,7 @@ class _Engine:
         calls = np.zeros(shape, dtype=np.int64)
         first: list[list[str | None]] = [[None] * self.count for _ in range(self.sims)]
         for j, host in enumerate(self.hosts):
-            if host is None:
-                continue
-            errors[:, j], units[:, j], calls[:, j] = (
-                host.errors.counts, host.errors.units, host.errors.calls,
-            )  # fmt: skip
+            errors[:, j], units[:, j], calls[:, j] = host.errors.counts, host.units(), host.calls()
             for sim, text in enumerate(host.errors.first):
                 first[sim][j] = text
         epochs = (

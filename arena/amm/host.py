@@ -1,7 +1,8 @@
 """Strategy code hosted for the compiled engine: one pool's strategy in many simulations.
 
 The engine runs each simulation as compiled code (:mod:`arena.amm.requests`); when it needs
-strategy code it stops and hands over a request, which a :class:`StrategyHost` answers:
+strategy code it stops and hands over a request, which :func:`serve` answers with the pool's
+strategy in that simulation (a :class:`HookCalls` of its :class:`StrategyHost`):
 
 * a quote: the strategy's ``compute_swap`` on a read-only view of its storage. An exception
   or a value that is not an int in ``0 .. 2**64 - 1`` counts as an error and quotes 0;
@@ -19,19 +20,20 @@ compiled engine reads a fee-slot pool's fees straight from its storage words.
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from arena.amm.cpmm import FEE_SCALE
-from arena.amm.nano import U64_MAX
+from arena.amm.requests import QUOTE, Request, SwapRecord
 from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
 from arena.storage import FEE_SLOTS, STORAGE_SIZE, WAD, Storage
 
-__all__ = ["ErrorLog", "PoolInstance", "StrategyHost"]
+__all__ = ["ErrorLog", "HookCalls", "PoolInstance", "StrategyHost", "serve"]
 
 _WAD_PER_FEE_UNIT: Final = np.uint64(WAD // FEE_SCALE)
 _BAD_RETURN: Final = "it must return an int in 0..2**64-1 (nanos)"
@@ -49,24 +51,15 @@ class PoolInstance:
 
 @dataclass
 class ErrorLog:
-    """Errors raised by strategy code, and the work its hook calls cost, per simulation.
-
-    ``units[sim]`` and ``calls[sim]`` are the work units (see :mod:`arena.sandbox.budget`)
-    and the number of hook calls the strategy spent in simulation ``sim`` (lists: the hot
-    loop adds to them call by call, faster than to arrays).
-    """
+    """Errors raised by strategy code, per simulation."""
 
     size: int
     counts: npt.NDArray[np.int64] = field(init=False)
     first: list[str | None] = field(init=False)
-    units: list[int] = field(init=False)
-    calls: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.counts = np.zeros(self.size, dtype=np.int64)
         self.first = [None] * self.size
-        self.units = [0] * self.size
-        self.calls = [0] * self.size
 
     def record(self, sim: int, hook: str, step: int, error: BaseException | str) -> None:
         """Count an error; keep a description of the first one of this simulation.
@@ -83,6 +76,59 @@ class ErrorLog:
             self.first[sim] = f"{where}: {text}"
 
 
+class HookCalls:
+    """One pool's strategy code in one simulation, as :func:`serve` calls it.
+
+    It keeps what a call needs in slots, and counts the simulation's work units and calls
+    (:attr:`units`, :attr:`calls`).
+    """
+
+    __slots__ = (
+        "_errors", "_sim", "_storage", "after_swap", "calls", "compute_swap", "epoch_boundary",
+        "readonly", "units",
+    )  # fmt: skip
+
+    def __init__(self, instance: PoolInstance, sim: int, errors: ErrorLog) -> None:
+        self.compute_swap = instance.compute_swap
+        self.readonly = instance.storage.readonly()
+        self._storage = instance.storage
+        self._sim = sim
+        self._errors = errors
+        #: ``after_swap(record, step)``: report a trade (nothing if the strategy has no hook).
+        self.after_swap = self._runner(instance.after_swap, "after_swap")
+        #: ``epoch_boundary(record, step)``: likewise at the end of an epoch.
+        self.epoch_boundary = self._runner(instance.epoch_boundary, "epoch_boundary")
+        self.units = 0
+        self.calls = 0
+
+    def failed(self, hook: str, step: int, error: BaseException | str) -> None:
+        """Log an error of this simulation (see :meth:`ErrorLog.record`)."""
+        self._errors.record(self._sim, hook, step, error)
+
+    def _runner(self, hook: Callable[..., Any] | None, name: str) -> Callable[[object, int], None]:
+        if hook is None:
+            return _ignore
+        return partial(self._run, hook, name)  # called in C: no frame of its own
+
+    def _run(self, hook: Callable[..., Any], name: str, record: object, step: int) -> None:
+        """Run a hook on writable storage, putting the storage back if it raises."""
+        storage, meter = self._storage, METER
+        before = storage.to_bytes()
+        start = meter.count
+        meter.limit = start + meter.budget
+        try:
+            hook(record, storage)
+        except GUEST_ERRORS as error:
+            storage.restore(before)
+            self.failed(name, step, error)
+        self.units += meter.count - start
+        self.calls += 1
+
+
+def _ignore(record: object, step: int) -> None:
+    """The hook of a strategy that has none."""
+
+
 class StrategyHost:
     """One pool's strategy in ``S`` simulations.
 
@@ -97,23 +143,23 @@ class StrategyHost:
     ) -> None:
         self.size = len(instances)
         self.memory = np.zeros((self.size, STORAGE_SIZE), np.uint8) if memory is None else memory
-        self.storages = [i.storage for i in instances]
-        for storage, row in zip(self.storages, self.memory, strict=True):
-            storage.move_to(row.data)
-        self._readonly = [s.readonly() for s in self.storages]
-        self._compute_swap = [i.compute_swap for i in instances]
-        self._after_swap = [i.after_swap for i in instances]
-        self._epoch_boundary = [i.epoch_boundary for i in instances]
+        for instance, row in zip(instances, self.memory, strict=True):
+            instance.storage.move_to(row.data)
         #: Whether the pool is quoted by strategy code (else: constant product, fees in slots).
-        self.scripted = any(h is not None for h in self._compute_swap)
-        self.has_after_swap = any(h is not None for h in self._after_swap)
-        self.has_epoch_boundary = any(h is not None for h in self._epoch_boundary)
+        self.scripted = any(i.compute_swap is not None for i in instances)
+        self.has_after_swap = any(i.after_swap is not None for i in instances)
+        self.has_epoch_boundary = any(i.epoch_boundary is not None for i in instances)
         self.errors = ErrorLog(self.size)
+        #: The strategy's calls in each simulation.
+        self.simulations = [HookCalls(i, sim, self.errors) for sim, i in enumerate(instances)]
 
-    @property
-    def calls(self) -> int:
-        """Hook calls so far, in all simulations."""
-        return sum(self.errors.calls)
+    def units(self) -> npt.NDArray[np.int64]:
+        """Work units spent in each simulation (see :mod:`arena.sandbox.budget`)."""
+        return np.array([s.units for s in self.simulations], dtype=np.int64)
+
+    def calls(self) -> npt.NDArray[np.int64]:
+        """Hook calls made in each simulation."""
+        return np.array([s.calls for s in self.simulations], dtype=np.int64)
 
     def fee_units(self) -> npt.NDArray[np.uint64]:
         """Each simulation's fees from storage slots 0 and 1, in 1e-9 units: shape (S, 2).
@@ -123,49 +169,45 @@ class StrategyHost:
         words = self.memory.view(np.uint64)[:, : len(FEE_SLOTS)]
         return np.minimum(words // _WAD_PER_FEE_UNIT, np.uint64(FEE_SCALE))
 
-    def quote(
-        self, sim: int, side: int, amount: int, reserve_x: int, reserve_y: int, step: int
-    ) -> int:
-        """``compute_swap`` of simulation ``sim``: the output in nanos, 0 on any error."""
-        meter = METER
+
+def serve(
+    requests: Iterator[Request],
+    sim: int,
+    pools: Sequence[HookCalls],
+    answer: memoryview,
+    record: SwapRecord,
+) -> None:
+    """Answer every request of simulation ``sim``'s generator until it finishes.
+
+    This is the engine's only per-call Python, in one frame: a quote runs ``compute_swap``
+    here and its output goes to ``answer[0]``; a trade goes to the pool's ``after_swap``.
+
+    :param pools: the strategy code of each pool the engine may ask, in simulation ``sim``.
+    :param answer: the generator's answer slot (``answer.data`` of its uint64 array: the
+        memoryview stores a Python int without a numpy scalar, and refuses any other value).
+    :param record: builds the ``after_swap`` record of a trade.
+    """
+    meter = METER
+    for kind, pool, side, amount, output, reserve_x, reserve_y, step, flow in requests:
+        calls = pools[pool]
+        if kind != QUOTE:
+            trade = record(sim, pool, side, amount, output, reserve_x, reserve_y, step, flow)
+            calls.after_swap(trade, step)
+            continue
         start = meter.count
         meter.limit = start + meter.budget
-        errors = self.errors
         try:
-            value = self._compute_swap[sim](side, amount, reserve_x, reserve_y, self._readonly[sim])  # type: ignore[misc]
+            value = calls.compute_swap(side, amount, reserve_x, reserve_y, calls.readonly)  # type: ignore[misc]
         except GUEST_ERRORS as error:
-            errors.record(sim, "compute_swap", step, error)
+            calls.failed("compute_swap", step, error)
             value = 0
-        errors.units[sim] += meter.count - start
-        errors.calls[sim] += 1
-        if type(value) is int and 0 <= value <= U64_MAX:
-            return value
-        errors.record(sim, "compute_swap", step, f"returned {reprlib.repr(value)}; {_BAD_RETURN}")
-        return 0
-
-    def after_swap(self, sim: int, record: object, step: int) -> None:
-        """Report a trade to simulation ``sim``'s ``after_swap`` (if the strategy has one)."""
-        hook = self._after_swap[sim]
-        if hook is not None:
-            self._run(sim, hook, record, "after_swap", step)
-
-    def epoch_boundary(self, sim: int, record: object, step: int) -> None:
-        """Run simulation ``sim``'s ``epoch_boundary`` (if the strategy has one)."""
-        hook = self._epoch_boundary[sim]
-        if hook is not None:
-            self._run(sim, hook, record, "epoch_boundary", step)
-
-    def _run(
-        self, sim: int, hook: Callable[..., Any], record: object, name: str, step: int
-    ) -> None:
-        storage, errors, meter = self.storages[sim], self.errors, METER
-        before = storage.to_bytes()
-        start = meter.count
-        meter.limit = start + meter.budget
+        calls.units += meter.count - start
+        calls.calls += 1
         try:
-            hook(record, storage)
-        except GUEST_ERRORS as error:
-            storage.restore(before)
-            errors.record(sim, name, step, error)
-        errors.units[sim] += meter.count - start
-        errors.calls[sim] += 1
+            answer[0] = value
+            if value is not True and value is not False:  # bools pass as ints
+                continue
+        except (TypeError, ValueError):
+            pass
+        answer[0] = 0
+        calls.failed("compute_swap", step, f"returned {reprlib.repr(value)}; {_BAD_RETURN}")

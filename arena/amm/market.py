@@ -89,8 +89,8 @@ def _prop_amm(
             own.retail,
             result.errors.counts,
             result.errors.first,
-            units=np.asarray(result.errors.units, dtype=np.int64),
-            calls=np.asarray(result.errors.calls, dtype=np.int64),
+            units=result.units,
+            calls=result.calls,
         ),
         _PoolRows(
             NORMALIZER_LABEL, BASELINE_ROLE, normalizer.total, normalizer.arb, normalizer.retail

@@ -25,12 +25,12 @@ import numpy.typing as npt
 from arena.amm.config import PropAmmConfig
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.edges import Edges
-from arena.amm.host import ErrorLog
+from arena.amm.host import ErrorLog, serve
 from arena.amm.inputs import input_blocks
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm_engine import prop_amm_block, prop_amm_requests
-from arena.amm.requests import record_builder, serve
+from arena.amm.requests import record_builder
 from arena.amm.trace import Observer
 from arena.payloads import PropAmmAfterSwap
 
@@ -43,13 +43,15 @@ _after_swap: Final = record_builder(PropAmmAfterSwap)
 
 @dataclass
 class PropAmmResult:
-    """Per-simulation outcomes of one strategy against the normalizer."""
+    """Per-simulation outcomes of one strategy against the normalizer (``units`` and
+    ``calls``: the strategy's work units and hook calls)."""
 
     params: list[MarketParams]
     strategy: Edges
     normalizer: Edges
     errors: ErrorLog
-    calls: int
+    units: npt.NDArray[np.int64]
+    calls: npt.NDArray[np.int64]
 
 
 def simulate_prop_amm(
@@ -86,6 +88,7 @@ def simulate_prop_amm(
     compiled = not host.scripted and not host.has_after_swap and observer is None
     words = host.memory.view(np.uint64)
     answer = np.zeros(1, dtype=np.uint64)
+    answer_slot = answer.data
     spot = np.zeros(1)
     normalizer_spot = spot.data
 
@@ -117,7 +120,7 @@ def simulate_prop_amm(
                 sim, *arrays, *orders, reserves, fees, words, gamma, edges, answer, spot, trace,
                 block.first_step, config.min_arb_profit, host.scripted, host.has_after_swap,
             )  # fmt: skip
-            serve(requests, sim, [host], answer, record)
+            serve(requests, sim, host.simulations[sim : sim + 1], answer_slot, record)
         if observer is not None:
             for t in range(block.prices.shape[1]):
                 fair = block.prices[:, t]
@@ -127,7 +130,8 @@ def simulate_prop_amm(
         strategy=Edges(edges[:, 0].copy(), edges[:, 1].copy(), edges[:, 2].copy()),
         normalizer=Edges(edges[:, 3].copy(), edges[:, 4].copy(), edges[:, 5].copy()),
         errors=host.errors,
-        calls=host.calls,
+        units=host.units(),
+        calls=host.calls(),
     )
 
 

@@ -12,20 +12,17 @@ a request when it needs Python. Each request is one tuple::
   (nanos); ``flow`` is its share of the retail order (0.0 for arbitrage). Payload fields the
   engine does not know (competing prices, capital weights) come from the ruleset.
 
-:func:`serve` runs one generator to its end. It is the engine's only per-call Python, so it
-does as little as it can: unpack, call the host, store the answer.
+:func:`arena.amm.host.serve` runs one generator to its end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Final, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
-from arena.amm.host import StrategyHost
 from arena.amm.jit import njit
 from arena.amm.kernels import nano
 
@@ -36,7 +33,6 @@ __all__ = [
     "accepted",
     "quote_request",
     "record_builder",
-    "serve",
     "swap_request",
 ]
 
@@ -75,28 +71,3 @@ def accepted(answer, side, rx, ry):  # type: ignore[no-untyped-def]
 def swap_request(pool, side, amount, out, rx, ry, step, flow):  # type: ignore[no-untyped-def]
     """An ``AFTER_SWAP`` request: the trade and the pool's reserves after it."""
     return (AFTER_SWAP, pool, side, nano(amount), nano(out), nano(rx), nano(ry), step, flow)
-
-
-def serve(
-    requests: Iterator[Request],
-    sim: int,
-    hosts: Sequence[StrategyHost | None],
-    answer: npt.NDArray[np.uint64],
-    record: SwapRecord,
-) -> None:
-    """Answer every request of one simulation's generator until it finishes.
-
-    :param hosts: the strategy of each pool (``None`` for pools without one).
-    :param answer: the generator's answer slot.
-    :param record: builds the ``after_swap`` record of a trade.
-    """
-    slot = answer.data  # a memoryview: stores a Python int without a numpy scalar on the way
-    for kind, pool, side, amount, output, reserve_x, reserve_y, step, flow in requests:
-        host = hosts[pool]
-        assert host is not None  # the engine only asks pools that have strategy code
-        if kind == QUOTE:
-            slot[0] = host.quote(sim, side, amount, reserve_x, reserve_y, step)
-        else:
-            host.after_swap(
-                sim, record(sim, pool, side, amount, output, reserve_x, reserve_y, step, flow), step
-            )

@@ -39,7 +39,7 @@ def test_compiled_block_equals_the_request_path(compiled, scripted) -> None:
     config = PropAmmConfig(steps=600)
     fast = simulate_prop_amm(StrategyProgram(load_strategy(compiled)), seeds, config)
     slow = simulate_prop_amm(StrategyProgram(load_strategy(scripted)), seeds, config)
-    assert slow.calls > 0 and fast.calls == 0  # really two different paths
+    assert slow.calls.min() > 0 and fast.calls.max() == 0  # really two different paths
     for name in ("total", "arb", "retail"):
         np.testing.assert_array_equal(getattr(fast.strategy, name), getattr(slow.strategy, name))
         np.testing.assert_array_equal(

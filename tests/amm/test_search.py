@@ -40,6 +40,7 @@ def test_split_is_within_three_percent_of_brute_force(first, second, total, buy,
     best with constant-product pools (hypothesis found 1.0%: a pool of 10 X given 3224 X) and
     2.4% with capped ones (a kink the search can stop on); the parity tests pin the algorithm.
     """
+
     def curve(params, x):
         fee, reserve_x, price = params
         if capped:

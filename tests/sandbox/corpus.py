@@ -109,6 +109,7 @@ OUTCOMES: dict[str, Outcome] = {
     "returns_float": Outcome("call", BAD_RETURN),
     "returns_negative": Outcome("call", BAD_RETURN),
     "returns_none": Outcome("call", "returned None; " + BAD_RETURN),
+    "returns_bool": Outcome("call", "returned True; " + BAD_RETURN),
     "returns_too_large": Outcome("call", "returned 18446744073709551616; " + BAD_RETURN),
     "raise_keyboard_interrupt": Outcome("load", "KeyboardInterrupt is not available"),
     "except_base_exception": Outcome("load", "`except BaseException` is not allowed: " + SWALLOW),
