@@ -8,7 +8,7 @@ Three figures per strategy, each the best of five rounds:
 * direct calls of ``compute_swap`` compiled as plain Python (ordinary ``compile``, the real
   builtins) and under the sandbox (restricted compile, guards, work budget, a fresh allowance
   per call as the engine gives it);
-* the engine's per-call path (``arena.amm.host.serve`` answering quote requests, in 250
+* the engine's per-call path (``arena.amm.requests.serve`` answering quote requests, in 250
   simulations) with plain and with sandboxed functions, which adds the engine's own
   per-call work to both;
 * the work units an average call costs.
@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from arena.amm.host import PoolInstance, StrategyHost, serve
+from arena.amm.host import PoolInstance, StrategyHost
 from arena.amm.program import StrategyProgram
-from arena.amm.requests import QUOTE
+from arena.amm.requests import QUOTE, serve
 from arena.plugins import StrategySource, bind_hooks, load_strategy
 from arena.sandbox import METER
 from arena.storage import Storage

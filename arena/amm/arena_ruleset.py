@@ -47,12 +47,11 @@ from arena.amm.arena_engine import (
 from arena.amm.capital import capital_weights, rebalance, risk_scores
 from arena.amm.config import ArenaConfig
 from arena.amm.cpmm import bps_to_fee
-from arena.amm.host import serve
 from arena.amm.inputs import BlockInputs, input_blocks
 from arena.amm.nano import to_nano
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
-from arena.amm.requests import record_builder
+from arena.amm.requests import record_builder, serve
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import STORAGE_SIZE

@@ -1,8 +1,8 @@
 """Strategy code hosted for the compiled engine: one pool's strategy in many simulations.
 
-The engine runs each simulation as compiled code (:mod:`arena.amm.requests`); when it needs
-strategy code it stops and hands over a request, which :func:`serve` answers with the pool's
-strategy in that simulation (a :class:`HookCalls` of its :class:`StrategyHost`):
+The engine runs each simulation as compiled code; when it needs strategy code it stops and hands
+over a request, which :func:`arena.amm.requests.serve` answers with the pool's strategy in that
+simulation (a :class:`HookCalls` of its :class:`StrategyHost`):
 
 * a quote: the strategy's ``compute_swap`` on a read-only view of its storage. An exception
   or a value that is not an int in ``0 .. 2**64 - 1`` counts as an error and quotes 0;
@@ -20,7 +20,7 @@ compiled engine reads a fee-slot pool's fees straight from its storage words.
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
@@ -29,11 +29,10 @@ import numpy as np
 import numpy.typing as npt
 
 from arena.amm.cpmm import FEE_SCALE
-from arena.amm.requests import QUOTE, Request, SwapRecord
 from arena.sandbox import GUEST_ERRORS, METER, describe_error, guest_line
 from arena.storage import FEE_SLOTS, STORAGE_SIZE, WAD, Storage
 
-__all__ = ["ErrorLog", "HookCalls", "PoolInstance", "StrategyHost", "serve"]
+__all__ = ["ErrorLog", "HookCalls", "PoolInstance", "StrategyHost"]
 
 _WAD_PER_FEE_UNIT: Final = np.uint64(WAD // FEE_SCALE)
 _BAD_RETURN: Final = "it must return an int in 0..2**64-1 (nanos)"
@@ -77,7 +76,7 @@ class ErrorLog:
 
 
 class HookCalls:
-    """One pool's strategy code in one simulation, as :func:`serve` calls it.
+    """One pool's strategy code in one simulation, as :func:`arena.amm.requests.serve` calls it.
 
     It keeps what a call needs in slots, and counts the simulation's work units and calls
     (:attr:`units`, :attr:`calls`).
@@ -101,9 +100,15 @@ class HookCalls:
         self.units = 0
         self.calls = 0
 
-    def failed(self, hook: str, step: int, error: BaseException | str) -> None:
-        """Log an error of this simulation (see :meth:`ErrorLog.record`)."""
+    def failed(self, hook: str, step: int, error: BaseException) -> None:
+        """Log an error raised by a hook (see :meth:`ErrorLog.record`)."""
         self._errors.record(self._sim, hook, step, error)
+
+    def refused(self, value: object, step: int) -> None:
+        """Log a ``compute_swap`` result that is not an int in ``0 .. 2**64 - 1``."""
+        self._errors.record(
+            self._sim, "compute_swap", step, f"returned {reprlib.repr(value)}; {_BAD_RETURN}"
+        )
 
     def _runner(self, hook: Callable[..., Any] | None, name: str) -> Callable[[object, int], None]:
         if hook is None:
@@ -168,46 +173,3 @@ class StrategyHost:
         """
         words = self.memory.view(np.uint64)[:, : len(FEE_SLOTS)]
         return np.minimum(words // _WAD_PER_FEE_UNIT, np.uint64(FEE_SCALE))
-
-
-def serve(
-    requests: Iterator[Request],
-    sim: int,
-    pools: Sequence[HookCalls],
-    answer: memoryview,
-    record: SwapRecord,
-) -> None:
-    """Answer every request of simulation ``sim``'s generator until it finishes.
-
-    This is the engine's only per-call Python, in one frame: a quote runs ``compute_swap``
-    here and its output goes to ``answer[0]``; a trade goes to the pool's ``after_swap``.
-
-    :param pools: the strategy code of each pool the engine may ask, in simulation ``sim``.
-    :param answer: the generator's answer slot (``answer.data`` of its uint64 array: the
-        memoryview stores a Python int without a numpy scalar, and refuses any other value).
-    :param record: builds the ``after_swap`` record of a trade.
-    """
-    meter = METER
-    for kind, pool, side, amount, output, reserve_x, reserve_y, step, flow in requests:
-        calls = pools[pool]
-        if kind != QUOTE:
-            trade = record(sim, pool, side, amount, output, reserve_x, reserve_y, step, flow)
-            calls.after_swap(trade, step)
-            continue
-        start = meter.count
-        meter.limit = start + meter.budget
-        try:
-            value = calls.compute_swap(side, amount, reserve_x, reserve_y, calls.readonly)  # type: ignore[misc]
-        except GUEST_ERRORS as error:
-            calls.failed("compute_swap", step, error)
-            value = 0
-        calls.units += meter.count - start
-        calls.calls += 1
-        try:
-            answer[0] = value
-            if value is not True and value is not False:  # bools pass as ints
-                continue
-        except (TypeError, ValueError):
-            pass
-        answer[0] = 0
-        calls.failed("compute_swap", step, f"returned {reprlib.repr(value)}; {_BAD_RETURN}")

@@ -25,12 +25,12 @@ import numpy.typing as npt
 from arena.amm.config import PropAmmConfig
 from arena.amm.cpmm import bps_to_fee
 from arena.amm.edges import Edges
-from arena.amm.host import ErrorLog, serve
+from arena.amm.host import ErrorLog
 from arena.amm.inputs import input_blocks
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm_engine import prop_amm_block, prop_amm_requests
-from arena.amm.requests import record_builder
+from arena.amm.requests import record_builder, serve
 from arena.amm.trace import Observer
 from arena.payloads import PropAmmAfterSwap
 

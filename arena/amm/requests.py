@@ -12,19 +12,21 @@ a request when it needs Python. Each request is one tuple::
   (nanos); ``flow`` is its share of the retail order (0.0 for arbitrage). Payload fields the
   engine does not know (competing prices, capital weights) come from the ruleset.
 
-:func:`arena.amm.host.serve` runs one generator to its end.
+:func:`serve` runs one generator to its end: the engine's only per-call Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, Final, TypeVar
 
 import numpy as np
 
+from arena.amm.host import HookCalls
 from arena.amm.jit import njit
 from arena.amm.kernels import nano
+from arena.sandbox import GUEST_ERRORS, METER
 
 __all__ = [
     "AFTER_SWAP",
@@ -33,6 +35,7 @@ __all__ = [
     "accepted",
     "quote_request",
     "record_builder",
+    "serve",
     "swap_request",
 ]
 
@@ -71,3 +74,46 @@ def accepted(answer, side, rx, ry):  # type: ignore[no-untyped-def]
 def swap_request(pool, side, amount, out, rx, ry, step, flow):  # type: ignore[no-untyped-def]
     """An ``AFTER_SWAP`` request: the trade and the pool's reserves after it."""
     return (AFTER_SWAP, pool, side, nano(amount), nano(out), nano(rx), nano(ry), step, flow)
+
+
+def serve(
+    requests: Iterator[Request],
+    sim: int,
+    pools: Sequence[HookCalls],
+    answer: memoryview,
+    record: SwapRecord,
+) -> None:
+    """Answer every request of simulation ``sim``'s generator until it finishes.
+
+    This is the engine's only per-call Python, in one frame: a quote runs ``compute_swap``
+    here and its output goes to ``answer[0]``; a trade goes to the pool's ``after_swap``.
+
+    :param pools: the strategy code of each pool the engine may ask, in simulation ``sim``.
+    :param answer: the generator's answer slot (``answer.data`` of its uint64 array: the
+        memoryview stores a Python int without a numpy scalar, and refuses any other value).
+    :param record: builds the ``after_swap`` record of a trade.
+    """
+    meter = METER
+    for kind, pool, side, amount, output, reserve_x, reserve_y, step, flow in requests:
+        calls = pools[pool]
+        if kind != QUOTE:
+            trade = record(sim, pool, side, amount, output, reserve_x, reserve_y, step, flow)
+            calls.after_swap(trade, step)
+            continue
+        start = meter.count
+        meter.limit = start + meter.budget
+        try:
+            value = calls.compute_swap(side, amount, reserve_x, reserve_y, calls.readonly)  # type: ignore[misc]
+        except GUEST_ERRORS as error:
+            calls.failed("compute_swap", step, error)
+            value = 0
+        calls.units += meter.count - start
+        calls.calls += 1
+        try:
+            answer[0] = value
+            if value is not True and value is not False:  # bools pass as ints
+                continue
+        except (TypeError, ValueError):
+            pass
+        answer[0] = 0
+        calls.refused(value, step)

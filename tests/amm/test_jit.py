@@ -5,6 +5,8 @@ files, so a change to one of those must recompile them (arena.amm.jit).
 """
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,13 @@ def test_every_cached_function_is_stamped_with_the_package(name: str) -> None:
     for dispatcher in cached:
         _, digest = dispatcher._cache._impl.locator.get_source_stamp()
         assert digest == package_digest(), dispatcher.__name__
+
+
+def test_the_cli_and_the_market_plugin_load_without_the_engines() -> None:
+    # `arena --help`, validation and the leaderboard must not wait for numba (arena.amm).
+    code = (
+        "import sys, arena.cli, arena.amm.market, arena.amm.program; "
+        "print([m for m in sys.modules if m == 'numba' or m.endswith('_engine')])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
