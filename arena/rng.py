@@ -9,10 +9,9 @@ This module reproduces those algorithms exactly, so every value equals the Rust 
 Python and inject it into a numpy bit generator (``bit_generator.state = {...}``); from then on
 ``random_raw`` yields the Rust ``next_u64`` sequence at C speed.
 
-**Samplers.** Scalar methods of :class:`Pcg64` follow the Rust sampler loops literally. The
-module-level helpers turn whole blocks of raw u64 into the same values with numpy: float
-conversions, the ziggurat fast path, and :func:`resolve_normal_tokens`, which resolves the rare
-wedge/tail restarts of the ziggurat so that a block of raw words parses into normals.
+**Samplers.** Scalar methods of :class:`Pcg64` follow the Rust sampler loops literally; they
+are the reference for the compiled parsers of :mod:`arena.amm.streams`, which turn blocks of
+raw words into the same values.
 
 **Transcendentals.** Two different ``exp`` implementations are in play in the engine:
 
@@ -55,8 +54,6 @@ _EXPONENT_ONE: Final = 0x3FF << 52
 _EXPONENT_TWO: Final = 0x400 << 52
 _TWO_POW_MINUS_53: Final = 2.0**-53
 
-#: Token length marking a draw that needs raw words beyond the end of the block.
-INCOMPLETE: Final = 1 << 40
 #: rand_distr's Poisson uses Knuth's product method below this rate (and rejection above).
 KNUTH_POISSON_MAX_RATE: Final = 12.0
 
@@ -100,8 +97,6 @@ def _ziggurat_normal_tables() -> tuple[F64Array, F64Array]:
 #: Start of the normal tail; the Rust literal 3.654152885361008796 parses to this float.
 ZIGGURAT_R: Final = 3.6541528853610088
 ZIG_NORM_X, ZIG_NORM_F = _ziggurat_normal_tables()
-_ZIG_NORM_X_NEXT: Final = ZIG_NORM_X[1:].copy()  # X[i + 1], gathered with the layer index
-_ZIG_NORM_F_NEXT: Final = ZIG_NORM_F[1:].copy()
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,91 +109,6 @@ def _f64_from_bits(bits: int) -> float:
 def _open01_from_word(word: int) -> float:
     """``Open01``: 52 mantissa bits in [1, 2), shifted into (0, 1)."""
     return _f64_from_bits(_EXPONENT_ONE | word >> 12) - (1.0 - _TWO_POW_MINUS_53)
-
-
-def standard_f64(raw: U64Array) -> F64Array:
-    """``rng.gen::<f64>()`` for each word: the top 53 bits scaled by 2^-53, in [0, 1)."""
-    return (raw >> np.uint64(11)).astype(np.float64) * _TWO_POW_MINUS_53
-
-
-def ziggurat_fast_path(raw: U64Array) -> tuple[F64Array, BoolArray]:
-    """Evaluate the first ziggurat attempt of ``StandardNormal`` on each word.
-
-    The low 8 bits pick the layer, the top 52 bits give ``u`` in [-1, 1) and the candidate is
-    ``x = u * X[layer]``; it is accepted outright when ``|x| < X[layer + 1]`` (~98.5% of words).
-
-    :returns: ``(x, accepted)``.
-    """
-    layer = raw.view(np.int64) & 0xFF
-    u = ((raw >> np.uint64(12)) | np.uint64(_EXPONENT_TWO)).view(np.float64) - 3.0
-    x = u * ZIG_NORM_X.take(layer)
-    return x, np.abs(x) < _ZIG_NORM_X_NEXT.take(layer)
-
-
-def _tail_token(raw: U64Array, start: int) -> tuple[int, float]:
-    """Resolve a draw that fell into the ziggurat base strip (layer 0) at ``start``.
-
-    Marsaglia's tail method: pairs of Open01 words until ``-2 ln y >= x^2``. Uses glibc ``ln``
-    like Rust's std ``f64::ln``.
-
-    :returns: ``(words consumed, value)``; ``INCOMPLETE`` if the block ends first.
-    """
-    position = start + 1
-    x = 1.0
-    y = 0.0
-    while -2.0 * y < x * x:
-        if position + 2 > raw.size:
-            return INCOMPLETE, math.nan
-        x = math.log(_open01_from_word(raw.item(position))) / ZIGGURAT_R
-        y = math.log(_open01_from_word(raw.item(position + 1)))
-        position += 2
-    u = _f64_from_bits(_EXPONENT_TWO | raw.item(start) >> 12) - 3.0
-    return position - start, (x - ZIGGURAT_R if u < 0.0 else ZIGGURAT_R - x)
-
-
-def resolve_normal_tokens(raw: U64Array) -> tuple[I64Array, F64Array]:
-    """Parse every position of a raw block as the start of one ``StandardNormal`` draw.
-
-    A draw consumes one word on the fast path, ``1 + 2m`` words in the tail, and two words per
-    wedge test; a rejected wedge test restarts the whole draw two words later. Only ~1.5% of
-    positions leave the fast path, so those are resolved separately.
-
-    :returns: ``(length, value)`` per position: words consumed and the normal produced by a
-        draw starting there. ``length`` is ``INCOMPLETE`` (or more) when the draw would read
-        past the end of ``raw``.
-    """
-    size = raw.size
-    value, accepted = ziggurat_fast_path(raw)
-    length = np.ones(size, dtype=np.int64)
-    slow = np.flatnonzero(~accepted)
-    layer = raw.take(slow).view(np.int64) & 0xFF
-
-    for start in slow[layer == 0].tolist():
-        length[start], value[start] = _tail_token(raw, start)
-
-    # Wedge test: F[i+1] + (F[i] - F[i+1]) * U < pdf(x), with U the next word as gen::<f64>().
-    wedge = slow[layer != 0]
-    wedge_layer = layer[layer != 0]
-    uniform = standard_f64(raw.take(np.minimum(wedge + 1, size - 1)))
-    f_low = _ZIG_NORM_F_NEXT.take(wedge_layer)
-    threshold = f_low + (ZIG_NORM_F.take(wedge_layer) - f_low) * uniform
-    wedge_x = value.take(wedge)
-    density = platform_exp(-wedge_x * wedge_x / 2.0)
-    length[wedge] = np.where(wedge + 1 < size, 2, INCOMPLETE)
-    # A rejected wedge restarts the draw at start + 2 and yields that draw's value. Resolve in
-    # rounds, since the restart position can itself be a rejected wedge.
-    pending = wedge[(threshold >= density) & (wedge + 1 < size)]
-    unresolved = np.zeros(size + 2, dtype=np.bool_)
-    unresolved[pending] = True
-    while pending.size:
-        ready = ~unresolved.take(pending + 2)
-        start = pending[ready]
-        restart = np.minimum(start + 2, size - 1)
-        length[start] = np.where(start + 2 < size, 2 + length.take(restart), INCOMPLETE)
-        value[start] = value.take(restart)
-        unresolved[start] = False
-        pending = pending[~ready]
-    return length, value
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,16 +5,15 @@ price (simulation seed), retail flow (seed + 1) and the arbitrageur's random sta
 (seed + 2). None of them depends on the market state, so blocks of steps are produced ahead,
 bit-identical to the engine, in memory bounded by the block size.
 
-**How words are parsed.** A block of raw u64 words is drawn and every position is evaluated,
-vectorised, as if a draw started there: the uniform of a word, and the ziggurat length and value
-of a normal (:func:`arena.rng.resolve_normal_tokens`). A compiled walk then follows the real
-draws from the first unconsumed word (:func:`_walk_normals`, and :func:`_walk_retail` with its
-Poisson counts), and the values are gathered from the positions it visited. Words after the
-last complete step are kept for the next parse, so any split of the steps into blocks yields
-the same values.
+**How words are parsed.** A block of raw u64 words is drawn with numpy's PCG64 (at C speed),
+then compiled code follows the draws through it one by one, as the Rust samplers consume words
+(:func:`_normals`; :func:`_retail_orders` with its Poisson counts); the exponentials are applied
+to the values with numpy. Words after the last complete step are kept for the next parse, so
+any split of the steps into blocks yields the same values. The scalar samplers of
+:class:`arena.rng.Pcg64` are the reference the tests compare them with.
 
-**Read-ahead.** A parse costs ~0.1-0.2 ms however short, so each stream parses at least
-``_CHUNK_STEPS`` steps at a time and serves calls of any size from what it has parsed.
+**Read-ahead.** A parse has a fixed cost (numpy calls, the exponentials), so each stream parses
+at least ``_CHUNK_STEPS`` steps at a time and serves calls of any size from what it has parsed.
 """
 
 from __future__ import annotations
@@ -31,6 +30,9 @@ from arena.amm.params import MarketParams
 from arena.rng import (
     KNUTH_POISSON_MAX_RATE,
     U64_MASK,
+    ZIG_NORM_F,
+    ZIG_NORM_X,
+    ZIGGURAT_R,
     BoolArray,
     F64Array,
     I64Array,
@@ -38,8 +40,6 @@ from arena.rng import (
     U64Array,
     msun_exp,
     platform_exp,
-    resolve_normal_tokens,
-    standard_f64,
 )
 
 INITIAL_PRICE: Final = 100.0
@@ -57,9 +57,9 @@ ARB_SEED_OFFSET: Final = 2
 # Spare words drawn beyond the expected need, so that a block rarely has to be re-parsed.
 _SPARE_FRACTION = 0.05
 _SPARE_WORDS = 64
-# Steps parsed at once however few are requested: a parse has a fixed cost of ~0.1-0.2 ms,
-# while bigger chunks spill out of the CPU caches. Larger requests are parsed in pieces of at
-# most _MAX_CHUNK_STEPS, which bounds the temporary arrays (~25 of ~3.4 words per step).
+# Steps parsed at once however few are requested: a parse has a fixed cost, while bigger
+# chunks spill out of the CPU caches. Larger requests are parsed in pieces of at most
+# _MAX_CHUNK_STEPS, which bounds the block of raw words (~3.4 per step) and its results.
 _CHUNK_STEPS = 4096
 _MAX_CHUNK_STEPS = 16384
 
@@ -85,63 +85,111 @@ def lognormal_parameters(mean_size: float, size_sigma: float) -> tuple[float, fl
     return math.log(max(mean_size, MIN_MEAN_SIZE)) - 0.5 * sigma * sigma, sigma
 
 
-@njit("int64[::1](int64[::1], int64)", cache=True)
-def _walk_normals(length, n):  # type: ignore[no-untyped-def]
-    """Positions of the first ``n`` normals drawn one after another from position 0.
+_ZIG_X: Final = ZIG_NORM_X  # module constants: numba compiles them in
+_ZIG_F: Final = ZIG_NORM_F
+# The [2, 4) and [1, 2) floats the ziggurat and Open01 make of a word's top 52 bits, computed
+# without reinterpreting bits: 2 + m * 2**-51 and 1 + m * 2**-52 are exact for m < 2**52.
+_MANTISSA_SHIFT = np.uint64(12)
+_UNIFORM_SHIFT = np.uint64(11)
+_LAYER_MASK = np.uint64(0xFF)
 
-    :param length: words used by a normal starting at each position (past the end of the block
-        for an incomplete draw).
-    :returns: fewer than ``n`` positions if the block runs out of words.
+
+@njit(cache=True)
+def _uniform(word):  # type: ignore[no-untyped-def]
+    """``gen::<f64>()`` of one word: its top 53 bits scaled by 2**-53, in [0, 1)."""
+    return np.float64(word >> _UNIFORM_SHIFT) * 2.0**-53
+
+
+@njit(cache=True)
+def _open01(word):  # type: ignore[no-untyped-def]
+    """``Open01`` of one word, in (0, 1)."""
+    return (1.0 + np.float64(word >> _MANTISSA_SHIFT) * 2.0**-52) - (1.0 - 2.0**-53)
+
+
+@njit(cache=True)
+def _normal(raw, position):  # type: ignore[no-untyped-def]
+    """The ``StandardNormal`` draw starting at ``raw[position]`` (rand_distr's ziggurat).
+
+    Fast path one word; a wedge test takes the next word as ``gen::<f64>()`` and a rejection
+    restarts two words later; the tail takes pairs of ``Open01`` words. ``exp`` and ``ln`` are
+    the platform's, as Rust's std calls them.
+
+    :returns: ``(value, next position)``, the position -1 if the draw needs words past ``raw``.
     """
-    size = length.size
-    starts = np.empty(n, dtype=np.int64)
+    size = raw.shape[0]
+    while position < size:
+        bits = raw[position]
+        layer = np.int64(bits & _LAYER_MASK)
+        u = (2.0 + np.float64(bits >> _MANTISSA_SHIFT) * 2.0**-51) - 3.0
+        x = u * _ZIG_X[layer]
+        if abs(x) < _ZIG_X[layer + 1]:
+            return x, position + 1
+        if layer == 0:
+            at, tail_x, tail_y = position + 1, 1.0, 0.0
+            while -2.0 * tail_y < tail_x * tail_x:
+                if at + 2 > size:
+                    return math.nan, -1
+                tail_x = math.log(_open01(raw[at])) / ZIGGURAT_R
+                tail_y = math.log(_open01(raw[at + 1]))
+                at += 2
+            return (tail_x - ZIGGURAT_R if u < 0.0 else ZIGGURAT_R - tail_x), at
+        if position + 1 >= size:
+            break
+        f_top, f_low = _ZIG_F[layer], _ZIG_F[layer + 1]
+        if f_low + (f_top - f_low) * _uniform(raw[position + 1]) < math.exp(-x * x / 2.0):
+            return x, position + 2
+        position += 2
+    return math.nan, -1
+
+
+@njit("Tuple((float64[::1], int64))(uint64[::1], int64)", cache=True)
+def _normals(raw, n):  # type: ignore[no-untyped-def]
+    """The first ``n`` normals drawn from ``raw`` and the words they used (-1: too few)."""
+    values = np.empty(n)
     position = 0
     for i in range(n):
-        if position >= size or position + length[position] > size:
-            return starts[:i]
-        starts[i] = position
-        position += length[position]
-    return starts
+        values[i], position = _normal(raw, position)
+        if position < 0:
+            return values, -1
+    return values, position
 
 
 @njit(
-    "Tuple((int64[::1], int64[::1], int64))(float64[::1], int64[::1], float64, int64)", cache=True
+    "Tuple((int64[::1], float64[::1], float64[::1], int64))(uint64[::1], float64, int64)",
+    cache=True,
 )
-def _walk_retail(uniform, normal_length, limit, n):  # type: ignore[no-untyped-def]
-    """Follow ``n`` retail steps from position 0: a Knuth Poisson count, then per order a
+def _retail_orders(raw, limit, n):  # type: ignore[no-untyped-def]
+    """Follow ``n`` retail steps through ``raw``: a Knuth Poisson count, then per order a
     normal (the size) and one uniform (the direction).
 
     Knuth multiplies uniforms (``p = p * u``, in this order) while ``p > limit``
     (``exp(-rate)``); the count is the number of words it used minus one.
 
-    :returns: ``(counts, normal_at, end)``: orders per step, the position of each order's
-        normal, and the first word after the last step; fewer than ``n`` counts if the block
-        runs out of words.
+    :returns: ``(counts, normals, directions, words used)``, used -1 if ``raw`` is too short.
     """
-    size = uniform.size
+    size = raw.shape[0]
     counts = np.empty(n, dtype=np.int64)
-    normal_at = np.empty(size // 2 + 1, dtype=np.int64)  # an order uses at least two words
+    normals = np.empty(size // 2 + 1)  # an order uses at least two words
+    directions = np.empty(size // 2 + 1)
     orders = 0
     position = 0
     for step in range(n):
-        if position >= size:
-            return counts[:step], normal_at[:orders], position
-        product, words = uniform[position], 1
-        while product > limit:
-            if position + words >= size:
-                return counts[:step], normal_at[:orders], position
-            product = product * uniform[position + words]
+        product, words = 1.0, 0
+        while product > limit:  # at least once: limit = exp(-rate) < 1
+            if position >= size:
+                return counts, normals, directions, -1
+            product = product * _uniform(raw[position])
+            position += 1
             words += 1
-        at = position + words
         for _ in range(words - 1):
-            if at >= size or at + normal_length[at] >= size:  # the direction's word is past it
-                return counts[:step], normal_at[:orders], position
-            normal_at[orders] = at
+            normals[orders], position = _normal(raw, position)
+            if not 0 <= position < size:  # the size or the direction's word is past raw
+                return counts, normals, directions, -1
+            directions[orders] = _uniform(raw[position])
+            position += 1
             orders += 1
-            at += normal_length[at] + 1
         counts[step] = words - 1
-        position = at
-    return counts, normal_at[:orders], position
+    return counts, normals[:orders], directions[:orders], position
 
 
 class _RawWords:
@@ -202,11 +250,8 @@ def _parse_normals(raw: U64Array, n: int) -> tuple[F64Array, int] | None:
 
     :returns: ``None`` if ``raw`` is too short.
     """
-    length, value = resolve_normal_tokens(raw)
-    starts = _walk_normals(length, n)
-    if starts.size < n:
-        return None
-    return value.take(starts), int(starts[-1] + length[starts[-1]])
+    values, used = _normals(raw, n)
+    return None if used < 0 else (values, int(used))
 
 
 class PriceStream:
@@ -331,14 +376,11 @@ class RetailStream:
         :returns: the orders and the number of words they used, or ``None`` if ``raw`` is
             too short.
         """
-        uniform = standard_f64(raw)
-        normal_length, normal_value = resolve_normal_tokens(raw)
-        counts, normal_at, used = _walk_retail(uniform, normal_length, self._poisson_limit, n)
-        if counts.size < n:
+        counts, normals, directions, used = _retail_orders(raw, self._poisson_limit, n)
+        if used < 0:
             return None
-        direction = uniform.take(normal_at + normal_length.take(normal_at))
-        sizes = msun_exp(self._mu + self._sigma * normal_value.take(normal_at))
-        return RetailBlock(counts, sizes, direction < self._buy_prob), int(used)
+        sizes = msun_exp(self._mu + self._sigma * normals)
+        return RetailBlock(counts, sizes, directions < self._buy_prob), int(used)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from arena.amm.streams import (
     SimulationStreams,
 )
 from arena.rng import U64_MASK, Pcg64
+from tests.test_rng import ScriptedPcg64
 
 SIZE_SIGMA = 1.2
 
@@ -406,3 +407,73 @@ def test_full_length_streams_equal_oracle(seed: int) -> None:
     assert_retail_equal(
         block.retail, oracle_retail(seed, params.arrival_rate, params.mean_size, 10_000)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled ziggurat, draw by draw
+# --------------------------------------------------------------------------------------------
+# Digest of the first 20,000 StandardNormal draws of Pcg64::seed_from_u64(seed), as f64 LE.
+NORMAL_DIGESTS = [(0, "928c02dcb2928664"), (12345, "73c35583888f2953")]
+
+
+@pytest.mark.parametrize(("seed", "expected"), NORMAL_DIGESTS)
+def test_normals_match_the_rust_stream(seed: int, expected: str) -> None:
+    parsed = streams._parse_normals(Pcg64(seed).raw(21_000), 20_000)
+    assert parsed is not None
+    assert digest(parsed[0], "<f8") == expected
+
+
+def test_word_conversions_equal_the_scalar_ones() -> None:
+    words = [0, 1, 2**11, 2**12 - 1, 2**12, U64_MASK, *Pcg64(3).raw(200).tolist()]
+    for word in words:
+        assert streams._uniform(np.uint64(word)) == ScriptedPcg64([word]).gen_f64()
+        assert streams._open01(np.uint64(word)) == ScriptedPcg64([word]).open01()
+
+
+def normal_lengths(raw: np.ndarray) -> list[int]:
+    """Words used by a draw starting at each position (-1: it needs words past the block)."""
+    lengths = []
+    for start in range(raw.size):
+        _, end = streams._normal(raw, start)
+        lengths.append(end - start if end >= 0 else -1)
+    return lengths
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=SEEDS)
+def test_a_draw_at_any_position_equals_the_scalar_draw(seed: int) -> None:
+    raw = Pcg64(seed).raw(400)
+    for start in range(raw.size):
+        value, end = streams._normal(raw, start)
+        rng = ScriptedPcg64(raw[start:].tolist())
+        try:
+            expected = rng.standard_normal()
+        except IndexError:  # the draw needs words past the block
+            assert end == -1
+            continue
+        assert (end, value) == (raw.size - len(rng.words), expected)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 103])
+def test_slow_draws_cut_by_the_block_end_need_more_words(seed: int) -> None:
+    """Truncating a block inside a tail or wedge draw refuses it; one word more resolves it."""
+    raw = Pcg64(seed).raw(3_000)
+    lengths = normal_lengths(raw)
+    slow = [start for start, length in enumerate(lengths) if length > 1]
+    assert any(lengths[start] >= 3 for start in slow)
+    for start in slow:
+        end = start + lengths[start]
+        for cut in range(start + 1, end):
+            assert streams._normal(raw[:cut], start)[1] == -1
+        assert streams._normal(raw[:end], start) == streams._normal(raw, start)
+
+
+def test_every_path_of_the_ziggurat_is_taken() -> None:
+    raw = Pcg64(0).raw(50_000)
+    lengths = np.array(normal_lengths(raw))
+    tail = (raw & np.uint64(0xFF)) == 0
+    slow = lengths != 1
+    assert 0.005 < slow.mean() < 0.03
+    assert (slow & tail & (lengths >= 3)).any()  # the tail
+    assert (lengths[slow & ~tail] == 2).any()  # an accepted wedge
+    assert (lengths[slow & ~tail] > 2).any()  # a rejected wedge, restarted two words later
