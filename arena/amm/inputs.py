@@ -15,6 +15,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from arena.amm.jit import njit
 from arena.amm.params import MarketParams
 from arena.amm.streams import RetailBlock, SimulationStreams
 
@@ -102,9 +103,16 @@ def _pad_orders(
     sizes = np.zeros((len(blocks), steps, width))
     is_buy = np.zeros((len(blocks), steps, width), dtype=bool)
     for sim, retail in enumerate(blocks):
-        step_of = np.repeat(np.arange(steps), retail.counts)
-        starts = np.cumsum(retail.counts) - retail.counts
-        slot = np.arange(len(retail.sizes)) - np.repeat(starts, retail.counts)
-        sizes[sim, step_of, slot] = retail.sizes
-        is_buy[sim, step_of, slot] = retail.is_buy
+        _place_orders(counts[sim], retail.sizes, retail.is_buy, sizes[sim], is_buy[sim])
     return counts, sizes, is_buy
+
+
+@njit("void(int64[::1], float64[::1], boolean[::1], float64[:, ::1], boolean[:, ::1])", cache=True)
+def _place_orders(counts, sizes, is_buy, step_sizes, step_is_buy):  # type: ignore[no-untyped-def]
+    """Put a simulation's orders (in arrival order) in the slots of their steps."""
+    order = 0
+    for step in range(counts.shape[0]):
+        for slot in range(counts[step]):
+            step_sizes[step, slot] = sizes[order]
+            step_is_buy[step, slot] = is_buy[order]
+            order += 1
