@@ -22,11 +22,12 @@ def _compiling_notice() -> None:
 
 
 def load_engines() -> None:
-    """Load (on a machine's first use: compile and cache) the compiled engines and streams."""
+    """Load (on a machine's first use: compile and cache) every module with compiled code."""
     notice = threading.Timer(5.0, _compiling_notice)
     notice.daemon = True
     notice.start()
     try:
-        from arena.amm import arena_engine, propamm_engine, streams  # noqa: F401 (compiled here)
+        # every module with compiled code: workers cannot write numba's cache
+        from arena.amm import arena_engine, inputs, propamm_engine, streams  # noqa: F401
     finally:
         notice.cancel()

@@ -12,17 +12,15 @@ from pathlib import Path
 import pytest
 from numba.core.registry import CPUDispatcher
 
+from arena import amm
 from arena.amm.jit import package_digest
 
-COMPILED_MODULES = [
-    "arena_engine",
-    "kernels",
-    "propamm_engine",
-    "requests",
-    "routing",
-    "searches",
-    "streams",
-]
+#: The modules of arena.amm with compiled code.
+COMPILED_MODULES = sorted(
+    path.stem
+    for path in Path(amm.__file__).parent.glob("*.py")
+    if "from arena.amm.jit import njit" in path.read_text()
+)
 
 
 def test_the_digest_changes_with_any_file_of_the_package(tmp_path: Path) -> None:
@@ -64,3 +62,12 @@ def test_the_cli_and_the_market_plugin_load_without_the_engines() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_loading_the_engines_compiles_every_compiled_module() -> None:
+    # Workers cannot write numba's cache: whatever they compile must be compiled before.
+    code = "import sys, arena.amm; arena.amm.load_engines(); print(sorted(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert len(COMPILED_MODULES) >= 7
+    for name in COMPILED_MODULES:
+        assert f"'arena.amm.{name}'" in done.stdout, name
