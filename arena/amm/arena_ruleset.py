@@ -51,7 +51,7 @@ from arena.amm.inputs import BlockInputs, input_blocks
 from arena.amm.nano import to_nano
 from arena.amm.params import MarketParams, sample_params
 from arena.amm.program import StrategyProgram
-from arena.amm.requests import record_builder, serve
+from arena.amm.requests import SwapRecord, record_builder, serve
 from arena.amm.trace import Observer
 from arena.payloads import N_COMPETING_PRICES, AfterSwap, EpochBoundary
 from arena.storage import STORAGE_SIZE
@@ -195,35 +195,43 @@ class _Engine:
     # -- steps -------------------------------------------------------------------------------
 
     def run(self, block: BlockInputs, first: int, last: int, trace: FloatArray) -> None:
-        """Advance every simulation through steps ``first .. last - 1`` of ``block``."""
+        """Advance every simulation through steps ``first .. last - 1`` of ``block`` (all in
+        one epoch)."""
         arrays = (block.prices, block.order_counts, block.order_sizes, block.order_is_buy)
         state = (self.rx, self.ry, self.fees, self.words, self.kinds, self.hooked, self.slots)
         answer = self.answer.data
+        record = self._records(block.first_step + first)
         for sim in range(self.sims):
             requests = arena_requests(
                 sim, first, last, block.first_step, self.config.min_arb_profit, *arrays, *state,
                 self.edges, self.answer, self.competing, trace,
             )  # fmt: skip
-            serve(requests, sim, self.pools[sim], answer, self.record)
+            serve(requests, sim, self.pools[sim], answer, record)
 
-    def record(
-        self,
-        sim: int,
-        pool: int,
-        side: int,
-        amount: int,
-        out: int,
-        rx: int,
-        ry: int,
-        step: int,
-        flow: float,
-    ) -> AfterSwap:
-        """The ``after_swap`` record of a trade (see :func:`arena.amm.requests.serve`)."""
-        epoch_len = self.config.epoch_len
-        return _after_swap((
-            side, amount, out, rx, ry, step, step % epoch_len, step // epoch_len, self.count,
-            pool, flow, self.weight_rows[sim][pool], self.competing_prices(),
-        ))  # fmt: skip
+    def _records(self, step: int) -> SwapRecord:
+        """What builds the ``after_swap`` records of trades in the epoch of ``step`` (see
+        :func:`arena.amm.requests.serve`); it runs per trade, so it reads nothing twice."""
+        epoch = step // self.config.epoch_len
+        start = epoch * self.config.epoch_len
+        count, weights, competing_prices = self.count, self.weight_rows, self.competing_prices
+
+        def record(
+            sim: int,
+            pool: int,
+            side: int,
+            amount: int,
+            out: int,
+            rx: int,
+            ry: int,
+            step: int,
+            flow: float,
+        ) -> AfterSwap:
+            return _after_swap((
+                side, amount, out, rx, ry, step, step - start, epoch, count, pool, flow,
+                weights[sim][pool], competing_prices(),
+            ))  # fmt: skip
+
+        return record
 
     # -- epochs ------------------------------------------------------------------------------
 
