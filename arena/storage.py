@@ -179,10 +179,6 @@ class Storage:
         """The 1024 bytes, as the reference engine lays them out."""
         return self._view.tobytes()
 
-    def restore(self, data: bytes) -> None:
-        """Put back a snapshot taken with :meth:`to_bytes` (used when a hook raises)."""
-        self._buffer[:] = data
-
     def __repr__(self) -> str:
         used = [i for i in range(N_SLOTS) if self.u64[i]]
         return f"Storage(nonzero slots={used}, writable={self._writable})"

@@ -78,15 +78,6 @@ def test_readonly_view_sees_writes_but_refuses_them() -> None:
     assert not view.writable and storage.writable
 
 
-def test_restore_puts_back_a_snapshot() -> None:
-    storage = Storage(b"\x01\x02")
-    before = storage.to_bytes()
-    storage.u64[10] = 99
-    storage.restore(before)
-    assert storage.to_bytes() == before
-    assert storage[0] == 1 and storage[1] == 2
-
-
 def test_initial_contents_longer_than_1024_bytes_are_refused() -> None:
     with pytest.raises(StorageError):
         Storage(bytes(1025))

@@ -83,14 +83,27 @@ class HookCalls:
     """
 
     __slots__ = (
-        "_errors", "_sim", "_storage", "after_swap", "calls", "compute_swap", "epoch_boundary",
-        "readonly", "units",
+        "_backup", "_bytes", "_errors", "_sim", "_storage", "after_swap", "calls",
+        "compute_swap", "epoch_boundary", "readonly", "units",
     )  # fmt: skip
 
-    def __init__(self, instance: PoolInstance, sim: int, errors: ErrorLog) -> None:
+    def __init__(
+        self,
+        instance: PoolInstance,
+        sim: int,
+        errors: ErrorLog,
+        row: memoryview,
+        backup: memoryview,
+    ) -> None:
+        """
+        :param row: the bytes of the instance's storage; ``backup``: where a hook's run keeps
+            them until it returns (calls never overlap, so one buffer serves a whole host).
+        """
         self.compute_swap = instance.compute_swap
         self.readonly = instance.storage.readonly()
         self._storage = instance.storage
+        self._bytes = row
+        self._backup = backup
         self._sim = sim
         self._errors = errors
         #: ``after_swap(record, step)``: report a trade (nothing if the strategy has no hook).
@@ -117,14 +130,14 @@ class HookCalls:
 
     def _run(self, hook: Callable[..., Any], name: str, record: object, step: int) -> None:
         """Run a hook on writable storage, putting the storage back if it raises."""
-        storage, meter = self._storage, METER
-        before = storage.to_bytes()
+        meter = METER
+        self._backup[:] = self._bytes  # a copy, no allocation
         start = meter.count
         meter.limit = start + meter.budget
         try:
-            hook(record, storage)
+            hook(record, self._storage)
         except GUEST_ERRORS as error:
-            storage.restore(before)
+            self._bytes[:] = self._backup
             self.failed(name, step, error)
         self.units += meter.count - start
         self.calls += 1
@@ -148,15 +161,20 @@ class StrategyHost:
     ) -> None:
         self.size = len(instances)
         self.memory = np.zeros((self.size, STORAGE_SIZE), np.uint8) if memory is None else memory
-        for instance, row in zip(instances, self.memory, strict=True):
-            instance.storage.move_to(row.data)
+        rows = [row.data for row in self.memory]
+        for instance, row in zip(instances, rows, strict=True):
+            instance.storage.move_to(row)
         #: Whether the pool is quoted by strategy code (else: constant product, fees in slots).
         self.scripted = any(i.compute_swap is not None for i in instances)
         self.has_after_swap = any(i.after_swap is not None for i in instances)
         self.has_epoch_boundary = any(i.epoch_boundary is not None for i in instances)
         self.errors = ErrorLog(self.size)
+        backup = memoryview(bytearray(STORAGE_SIZE))
         #: The strategy's calls in each simulation.
-        self.simulations = [HookCalls(i, sim, self.errors) for sim, i in enumerate(instances)]
+        self.simulations = [
+            HookCalls(instance, sim, self.errors, row, backup)
+            for sim, (instance, row) in enumerate(zip(instances, rows, strict=True))
+        ]
 
     def units(self) -> npt.NDArray[np.int64]:
         """Work units spent in each simulation (see :mod:`arena.sandbox.budget`)."""
