@@ -33,7 +33,8 @@ import math
 from typing import Final
 
 import numpy as np
-from numba import njit
+
+from arena.amm.jit import njit
 
 __all__ = [
     "MAX_SAMPLES",
