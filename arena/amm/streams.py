@@ -85,8 +85,6 @@ def lognormal_parameters(mean_size: float, size_sigma: float) -> tuple[float, fl
     return math.log(max(mean_size, MIN_MEAN_SIZE)) - 0.5 * sigma * sigma, sigma
 
 
-_ZIG_X: Final = ZIG_NORM_X  # module constants: numba compiles them in
-_ZIG_F: Final = ZIG_NORM_F
 # The [2, 4) and [1, 2) floats the ziggurat and Open01 make of a word's top 52 bits, computed
 # without reinterpreting bits: 2 + m * 2**-51 and 1 + m * 2**-52 are exact for m < 2**52.
 _MANTISSA_SHIFT = np.uint64(12)
@@ -121,8 +119,8 @@ def _normal(raw, position):  # type: ignore[no-untyped-def]
         bits = raw[position]
         layer = np.int64(bits & _LAYER_MASK)
         u = (2.0 + np.float64(bits >> _MANTISSA_SHIFT) * 2.0**-51) - 3.0
-        x = u * _ZIG_X[layer]
-        if abs(x) < _ZIG_X[layer + 1]:
+        x = u * ZIG_NORM_X[layer]
+        if abs(x) < ZIG_NORM_X[layer + 1]:
             return x, position + 1
         if layer == 0:
             at, tail_x, tail_y = position + 1, 1.0, 0.0
@@ -135,7 +133,7 @@ def _normal(raw, position):  # type: ignore[no-untyped-def]
             return (tail_x - ZIGGURAT_R if u < 0.0 else ZIGGURAT_R - tail_x), at
         if position + 1 >= size:
             break
-        f_top, f_low = _ZIG_F[layer], _ZIG_F[layer + 1]
+        f_top, f_low = ZIG_NORM_F[layer], ZIG_NORM_F[layer + 1]
         if f_low + (f_top - f_low) * _uniform(raw[position + 1]) < math.exp(-x * x / 2.0):
             return x, position + 2
         position += 2
