@@ -10,10 +10,13 @@ Integer pricing is exact: ``floor(r_out * net / (r_in + net))`` multiplies into 
 (hi, lo) pair and divides it by a 64-bit divisor (Hacker's Delight ``divlu``, Knuth's
 algorithm D for two digits).
 
-The kernels the engine calls have explicit signatures (contiguous arrays of fixed types): they
-compile when this module is imported, or load from numba's on-disk cache. The parent process
-imports them before any worker starts, so isolated workers, which may not write files, only
-ever load. Set ``NUMBA_DISABLE_JIT=1`` to run them as plain Python (slow, but debuggable).
+These kernels compile into the engines that call them, whose entry points have explicit
+signatures: they compile when the engine modules are imported, or load from numba's on-disk
+cache. The parent process imports them before any worker starts, so isolated workers, which may
+not write files, only ever load. A kernel here has no signature of its own: numba would compile
+it again, from scratch, each time a process loads an engine that calls it from the cache (about
+half a second in the parent and in every worker). Set ``NUMBA_DISABLE_JIT=1`` to run them as
+plain Python (slow, but debuggable).
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ def _divlu(u1, u0, v):  # type: ignore[no-untyped-def]
     return q1 * _B32 + q0
 
 
-@njit("uint64(uint64, uint64, uint64, uint64)", cache=True)
+@njit(cache=True)
 def cp_output_scalar(amount, r_in, r_out, fee):  # type: ignore[no-untyped-def]
     """Exact constant-product output (nanos), fee in 1e-9 units; see :mod:`arena.amm.cpmm`."""
     if r_in == _U64(0) or r_out == _U64(0):

@@ -74,6 +74,20 @@ def test_loading_the_engines_compiles_every_compiled_module() -> None:
         assert f"'arena.amm.{name}'" in done.stdout, name
 
 
+def test_loading_the_engines_from_the_cache_compiles_nothing() -> None:
+    # Every process loads the engines (the parent, each worker): compiling there costs each of
+    # them. A kernel with a signature of its own was compiled again, from scratch, whenever an
+    # engine calling it was loaded from the cache (about half a second).
+    amm.load_engines()  # the cache is filled
+    code = (
+        "from numba.core import event; import arena.amm\n"
+        "with event.install_recorder('numba:compile') as recorder: arena.amm.load_engines()\n"
+        "print(sorted({e.data['dispatcher'].py_func.__qualname__ for _, e in recorder.buffer}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("name", COMPILED_MODULES)
 def test_compiled_modules_take_njit_from_arena_amm_jit(name: str) -> None:
     # Its cache locators stamp the functions (they work only if jit.py is imported first).
