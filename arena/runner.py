@@ -234,10 +234,10 @@ def trace(plan: RunPlan, sim: int, executor: Executor | None = None) -> pd.DataF
     strategies = tuple(plan.strategies[i] for i in members)
     seed = plan.schedule.seeds()[sim]
     task = Task(plan.market, plan.ruleset, plan.config, strategies, 0, sim, (seed,), trace=True)
-    prepare_markets()
     own = executor is None
-    executor = executor or LocalExecutor(1)
+    executor = executor or LocalExecutor(1)  # its worker imports while the markets are prepared
     try:
+        prepare_markets()
         output = executor.submit(run_task, task).result()
     finally:
         if own:

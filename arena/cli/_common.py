@@ -7,11 +7,12 @@ database.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ import click
 from rich.console import Console
 
 from arena.errors import ArenaError, ConfigError
-from arena.executors import EXECUTORS
+from arena.executors import EXECUTORS, Executor, make_executor
 from arena.market import Market, config_from_options
 from arena.plugins import markets
 
@@ -106,6 +107,18 @@ def _market_options(command: F) -> F:
         ),
         click.option("--ruleset", help="Rules of the market (default: the market's own default)."),
     )
+
+
+@contextlib.contextmanager
+def _started_executor(name: str, workers: int | None, scheduler: str | None) -> Iterator[Executor]:
+    """The executor ``name``, shut down on leaving. Local workers start importing at once: a
+    command enters it before its slow steps (validation, the markets' set-up), which the
+    workers' start then overlaps."""
+    executor = make_executor(name, workers, scheduler)
+    try:
+        yield executor
+    finally:
+        executor.shutdown()
 
 
 def _executor_options(command: F) -> F:

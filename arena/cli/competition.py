@@ -16,6 +16,7 @@ from arena.cli._common import (
     _friendly,
     _nan,
     _plus_minus,
+    _started_executor,
     console,
     errors,
 )
@@ -24,6 +25,7 @@ from arena.competition import load_submission, parse_root
 from arena.errors import ConfigError
 from arena.leaderboard import Leaderboard
 from arena.receipts import RECEIPT_FILE, competition_section, issue, read_receipt
+from arena.runner import RunPlan, RunResult
 from arena.verification import verify
 
 _MARKS = {
@@ -70,11 +72,12 @@ def submit_command(
     with Leaderboard.open(db) as board:
         competition = board.competition()
         root = board.scoring_root()
-    if not quiet:
-        errors.print(f"validating {file} …", highlight=False)
-    strategy = load_submission(str(file), competition, trusted=executor == "sequential")
-    plan = competition.plan(strategy.source, competition.schedule(root))
-    result = _run_with_progress(plan, executor, workers, scheduler, None, quiet)
+    with _started_executor(executor, workers, scheduler) as pool:  # starts while validating
+        if not quiet:
+            errors.print(f"validating {file} …", highlight=False)
+        strategy = load_submission(str(file), competition, trusted=executor == "sequential")
+        plan = competition.plan(strategy.source, competition.schedule(root))
+        result = _run_with_progress(plan, pool, None, quiet)
     receipt = issue(competition, result, author, out or db.parent / "submissions")
     with Leaderboard.open(db) as board:
         board.record(receipt)
@@ -161,10 +164,15 @@ def verify_command(
             if same and root is None:
                 root = board.revealed_root() or _owner_root(board)
     root = root or published_root
+
+    def rerun(plan: RunPlan) -> RunResult:
+        with _started_executor(executor, workers, scheduler) as pool:
+            return _run_with_progress(plan, pool, None, quiet)
+
     found = verify(
         loaded,
         root,
-        lambda plan: _run_with_progress(plan, executor, workers, scheduler, None, quiet),
+        rerun,
         sample=simulations,
         known_ids=known,
     )

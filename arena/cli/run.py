@@ -22,11 +22,12 @@ from arena.cli._common import (
     _market_options,
     _plus_minus,
     _ruleset_options,
+    _started_executor,
     console,
     errors,
 )
 from arena.errors import ConfigError
-from arena.executors import make_executor
+from arena.executors import Executor
 from arena.metrics import CONFIDENCE, summarize
 from arena.plugins import StrategySource, builtin_strategy_names, load_strategies
 from arena.runner import RunPlan, RunResult, SeedSchedule, run
@@ -126,9 +127,6 @@ def run_command(
     loaded = load_strategies(strategies or market.default_strategies, market.hooks)
     for strategy in loaded:
         market.check_strategy(strategy)
-    # -- validation (arena.validate, issue 4): every distinct file, in a sandbox, once per session
-    if not no_validate:
-        _validate_before_run(loaded, market.name, trusted=executor == "sequential")
     given = {k: v for k, v in options.items() if v is not None}
     config = _config(chosen.config_type, given, chosen.name)
     if chosen.pairing == "all" and len(loaded) > chosen.max_strategies:
@@ -152,7 +150,12 @@ def run_command(
         raise ConfigError(
             f"the {chosen.name} ruleset has no epochs (--epochs applies to rulesets with epochs)"
         )
-    result = _run_with_progress(plan, executor, workers, scheduler, batch_size, quiet)
+    with _started_executor(executor, workers, scheduler) as pool:
+        # Validation (arena.validate, issue 4): every distinct file in a sandbox, once per
+        # session; the run's workers start meanwhile.
+        if not no_validate:
+            _validate_before_run(loaded, market.name, trusted=executor == "sequential")
+        result = _run_with_progress(plan, pool, batch_size, quiet)
     summary = summarize(result.results)
     _print_summary(plan, result, summary)
     if per_sim is not None and not result.results.empty:
@@ -196,14 +199,8 @@ def _validate_before_run(loaded: list[StrategySource], market: str, trusted: boo
 
 
 def _run_with_progress(
-    plan: RunPlan,
-    executor_name: str,
-    workers: int | None,
-    scheduler: str | None,
-    batch_size: int | None,
-    quiet: bool,
+    plan: RunPlan, executor: Executor, batch_size: int | None, quiet: bool
 ) -> RunResult:
-    executor = make_executor(executor_name, workers, scheduler)
     columns = (
         TextColumn("[bold]simulating"),
         BarColumn(),
@@ -211,18 +208,15 @@ def _run_with_progress(
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     )
-    try:
-        with Progress(*columns, console=errors, transient=True, disable=quiet) as bar:
-            task = bar.add_task("run", total=plan.schedule.count * _match_count(plan), rate="")
+    with Progress(*columns, console=errors, transient=True, disable=quiet) as bar:
+        task = bar.add_task("run", total=plan.schedule.count * _match_count(plan), rate="")
 
-            def progress(done: int, total: int) -> None:
-                elapsed = bar.tasks[0].elapsed or 0.0
-                rate = f"{done / elapsed:.1f} sims/s" if elapsed > 0 else ""
-                bar.update(task, completed=done, rate=rate)
+        def progress(done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:.1f} sims/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, rate=rate)
 
-            result = run(plan, executor, progress, batch_size)
-    finally:
-        executor.shutdown()
+        result = run(plan, executor, progress, batch_size)
     if not result.complete:
         done = result.results["sim"].nunique() if not result.results.empty else 0
         errors.print(f"[yellow]stopped early:[/] {done} simulations finished", highlight=False)

@@ -46,7 +46,7 @@ from arena.sandbox.protocol import (
     read_frame,
     write_frame,
 )
-from arena.sandbox.worker import EXIT_STOPPED, READY
+from arena.sandbox.worker import EXIT_STOPPED, LOAD, READY
 
 __all__ = ["Limits", "SandboxPool", "WorkerFailed", "network_isolation", "run_isolated"]
 
@@ -122,7 +122,11 @@ def network_isolation() -> tuple[str, ...]:
 
 
 class _Worker:
-    """One worker process, used for one task at a time."""
+    """One worker process, used for one task at a time.
+
+    It imports what tasks need as soon as it is made; :meth:`load` then has it load the
+    markets' compiled code, which the parent prepares meanwhile.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -156,12 +160,22 @@ class _Worker:
         )
         self._stderr: list[bytes] = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        ready = self._exchange(None, limits.start_seconds)
+        #: Whether the worker has loaded the markets' compiled code (:meth:`load`).
+        self.loaded = False
+
+    def load(self) -> None:
+        """Have the worker load the markets' compiled code, once; call it when the markets are
+        prepared (their compiled code is in the cache).
+
+        :raises WorkerFailed: if the worker does not get ready (it is killed).
+        """
+        if self.loaded:
+            return
+        ready = self._exchange(LOAD, self.limits.start_seconds)
         if ready != READY:
             self.kill()
-            failure = self._failure("start", ready if isinstance(ready, BaseException) else None)
-            self.release()
-            raise failure
+            raise self._failure("start", ready if isinstance(ready, BaseException) else None)
+        self.loaded = True
 
     def _drain_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -349,8 +363,16 @@ class SandboxPool:
             elif error.blamed and error.owner is not None:
                 self._culprits.setdefault(error.owner, str(error))
 
+    def _spawn(self) -> _Worker | None:
+        """A worker started now, to import while the parent prepares the markets (``None`` if it
+        cannot start: the first task tries again and reports why)."""
+        try:
+            return _Worker(self.limits)
+        except Exception:
+            return None
+
     def _serve(self) -> None:
-        worker: _Worker | None = None
+        worker = self._spawn()
         while (item := self._tasks.get()) is not None:
             future, fn, args = item
             if not future.set_running_or_notify_cancel():
@@ -361,6 +383,7 @@ class SandboxPool:
                 continue
             try:
                 worker = worker or _Worker(self.limits)
+                worker.load()  # tasks are submitted once the markets are prepared
                 with self._lock:
                     self._busy.add(worker)
                 try:
@@ -371,12 +394,13 @@ class SandboxPool:
             except WorkerFailed as error:
                 if worker is not None and worker.process.poll() is not None:
                     worker.release()
+                    if worker.loaded:  # it died running the task, not starting
+                        self._note_death(error)
+                        if error.owner is None and _owners(args):
+                            error = WorkerFailed(
+                                f"{error} (its batch ran: {', '.join(sorted(_owners(args)))})"
+                            )
                     worker = None
-                    self._note_death(error)
-                    if error.owner is None and _owners(args):
-                        error = WorkerFailed(
-                            f"{error} (its batch ran: {', '.join(sorted(_owners(args)))})"
-                        )
                 future.set_exception(error)
             except BaseException as error:  # keep serving; the caller sees the error
                 future.set_exception(error)
@@ -413,6 +437,7 @@ def run_isolated(fn: Callable[..., Any], *args: Any, limits: Limits = Limits()) 
     """Run one task in a fresh isolated worker (used on Dask workers)."""
     worker = _Worker(limits)
     try:
+        worker.load()
         result: SimulationOutput = worker.run(fn, args)
         return result
     finally:

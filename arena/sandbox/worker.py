@@ -2,8 +2,11 @@
 """Entry point of an isolated worker process: ``python -s -P -B -m arena.sandbox.worker CONFIG``.
 
 Resource limits are applied before anything else is imported or any task is read. The worker
-then serves tasks from stdin until it closes: each is a pickled ``(function, args)`` from the
-parent; each reply is encoded by :mod:`arena.sandbox.protocol`.
+imports what tasks need while the parent prepares the markets (the parent starts its workers
+early for that), waits for the parent's :data:`LOAD` (the markets' compiled code is in the
+cache now), loads it and answers :data:`READY`. It then serves tasks from stdin until it
+closes: each is a pickled ``(function, args)`` from the parent; each reply is encoded by
+:mod:`arena.sandbox.protocol`.
 
 When the parent stops the worker for running past its wall-clock limit (``SIGTERM``), or the
 kernel signals that a task used up its CPU time (``SIGXCPU``), the worker looks at the stack it
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 EXIT_STOPPED: Final = 3
 #: Descriptors a worker may have open once it has imported what tasks need.
 MAX_OPEN_FILES: Final = 64
+#: What the parent sends once the markets' compiled code is in the cache: the worker loads it.
+LOAD: Final = b"load"
 #: What a worker sends once it is ready for tasks.
 READY: Final = b"ready"
 #: CPU time a worker may spend starting: importing arena and loading the compiled engines takes
@@ -110,16 +115,18 @@ def main() -> None:
     from arena.sandbox.marker import Marker
     from arena.sandbox.protocol import encode_error, encode_reply, read_frame, write_frame
 
-    prepare_markets()  # compiled engines load now: no task's wall clock pays for them
     marker = Marker(config["marker_fd"])
     METER.budget = config["budget"]
     signal.signal(signal.SIGTERM, functools.partial(_stop, marker))
     signal.signal(signal.SIGXCPU, functools.partial(_stop, marker))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     # Nothing but replies may reach the reply channel: point sys.stdout elsewhere.
     sys.stdout = sys.stderr
+    if read_frame(stdin) != LOAD:  # the parent closed before it needed this worker
+        return
+    prepare_markets()  # compiled engines load now: no task's wall clock pays for them
+    resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
     write_frame(stdout, READY)  # the parent's wall clock starts with the first task, not here
     while (message := read_frame(stdin)) is not None:
         fn, args = pickle.loads(message)

@@ -72,9 +72,10 @@ def validate_sources(
             pending.append((index, source, key))
     executor: SandboxPool | SequentialExecutor = SequentialExecutor()
     if pending and not trusted:
-        prepare_markets()  # before the workers start (they load what it compiled)
         executor = SandboxPool(min(workers, len(pending)), VALIDATION_LIMITS)
     try:
+        if isinstance(executor, SandboxPool):
+            prepare_markets()  # while the workers import; they load what it compiled
         futures = [
             (index, source, key, executor.submit(check_behaviour, source, market, ruleset, profile))
             for index, source, key in pending

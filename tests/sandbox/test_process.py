@@ -86,6 +86,18 @@ def runaway_run(
         executor.shutdown()
 
 
+def test_a_worker_that_cannot_start_says_so_and_is_replaced_for_the_next_task() -> None:
+    # 64 MiB of address space is too little to import arena: every worker dies starting.
+    pool = SandboxPool(1, Limits(memory_bytes=64 * 2**20), on_death="stop")
+    try:
+        errors = [pool.submit(worker_facts).exception() for _ in range(2)]
+    finally:
+        pool.shutdown()
+    for error in errors:  # not "the run stopped": no task's code killed a worker
+        assert isinstance(error, WorkerFailed) and not error.blamed
+        assert str(error).startswith("the worker did not start"), error
+
+
 def test_past_the_wall_clock_the_strategy_is_named_and_its_other_batches_skipped(tmp_path) -> None:
     limits = Limits(budget=UNBOUNDED, wall_seconds=1.0)
     result = runaway_run(tmp_path, limits, [str(HONEST)])
