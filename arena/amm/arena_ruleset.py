@@ -115,7 +115,8 @@ def simulate_arena(
     params = [sample_params(seed) for seed in seeds]
     engine = _Engine(programs, params, config)
     epoch_len, steps = config.epoch_len, config.steps
-    for block in input_blocks(params, steps, config.initial_price):
+    # Arbitrage here is closed-form or a precise search: no random start sizes to draw.
+    for block in input_blocks(params, steps, config.initial_price, arbitrage=False):
         width = block.prices.shape[1]
         trace = np.zeros((len(seeds), width, 2, engine.count)) if observer else _NO_TRACE
         first = 0

@@ -1,4 +1,4 @@
-"""The random inputs of a batch of simulations, delivered step by step.
+"""The random inputs of a batch of simulations, delivered block by block.
 
 Prices, arbitrage start sizes and retail orders do not depend on what pools do, so they are
 generated per simulation in blocks of steps (bounded memory whatever the run length) and
@@ -19,7 +19,7 @@ from arena.amm.jit import njit
 from arena.amm.params import MarketParams
 from arena.amm.streams import RetailBlock, SimulationStreams
 
-__all__ = ["BLOCK_STEPS", "BlockInputs", "StepInputs", "input_blocks", "step_inputs"]
+__all__ = ["BLOCK_STEPS", "BlockInputs", "input_blocks"]
 
 BLOCK_STEPS: Final = 1000
 
@@ -28,71 +28,49 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class StepInputs:
-    """One step's random inputs for every simulation of the batch.
-
-    ``order_sizes[k]`` and ``order_is_buy[k]`` describe each simulation's k-th order of the
-    step, for ``k < order_counts``; sizes are in Y. Every array is contiguous (the compiled
-    kernels take nothing else).
-    """
-
-    step: int
-    fair: FloatArray
-    arb_start: FloatArray
-    order_counts: npt.NDArray[np.int64]
-    order_sizes: FloatArray
-    order_is_buy: BoolArray
-
-
-@dataclass(frozen=True)
 class BlockInputs:
     """The random inputs of a block of steps, one row per simulation.
 
     Shapes: ``prices``, ``arb_start``, ``order_counts`` (S, B); ``order_sizes`` (Y) and
     ``order_is_buy`` (S, B, K), K being the most orders any simulation has in one step.
+    ``arb_start`` is ``None`` for blocks made without the arbitrageur's start sizes.
+    Every array is contiguous (the compiled engines take nothing else).
     """
 
     first_step: int
     prices: FloatArray
-    arb_start: FloatArray
+    arb_start: FloatArray | None
     order_counts: npt.NDArray[np.int64]
     order_sizes: FloatArray
     order_is_buy: BoolArray
 
 
 def input_blocks(
-    params: Sequence[MarketParams], steps: int, initial_price: float, block: int = BLOCK_STEPS
+    params: Sequence[MarketParams],
+    steps: int,
+    initial_price: float,
+    block: int = BLOCK_STEPS,
+    arbitrage: bool = True,
 ) -> Iterator[BlockInputs]:
-    """Yield the inputs of steps ``0 .. steps-1`` in blocks of at most ``block`` steps."""
-    streams = [SimulationStreams(p, initial_price) for p in params]
+    """Yield the inputs of steps ``0 .. steps-1`` in blocks of at most ``block`` steps.
+
+    :param arbitrage: whether to draw the arbitrageur's start sizes (see
+        :class:`~arena.amm.streams.SimulationStreams`).
+    """
+    streams = [SimulationStreams(p, initial_price, arbitrage) for p in params]
     for first in range(0, steps, block):
         count = min(block, steps - first)
         blocks = [s.next(count) for s in streams]
         counts, sizes, is_buy = _pad_orders([b.retail for b in blocks], count)
+        starts = [b.arb_start_sizes for b in blocks if b.arb_start_sizes is not None]
         yield BlockInputs(
             first,
             np.stack([b.prices for b in blocks]),
-            np.stack([b.arb_start_sizes for b in blocks]),
+            np.stack(starts) if arbitrage else None,
             counts,
             sizes,
             is_buy,
         )
-
-
-def step_inputs(
-    params: Sequence[MarketParams], steps: int, initial_price: float, block: int = BLOCK_STEPS
-) -> Iterator[StepInputs]:
-    """Yield the inputs of steps ``0 .. steps-1`` one step at a time."""
-    for inputs in input_blocks(params, steps, initial_price, block):
-        for offset in range(inputs.prices.shape[1]):
-            yield StepInputs(
-                inputs.first_step + offset,
-                np.ascontiguousarray(inputs.prices[:, offset]),
-                np.ascontiguousarray(inputs.arb_start[:, offset]),
-                np.ascontiguousarray(inputs.order_counts[:, offset]),
-                np.ascontiguousarray(inputs.order_sizes[:, offset].T),
-                np.ascontiguousarray(inputs.order_is_buy[:, offset].T),
-            )
 
 
 def _pad_orders(

@@ -386,28 +386,35 @@ class SimulationBlock:
     """All random inputs of a block of steps of one simulation.
 
     :ivar prices: fair price after each step's GBM update.
-    :ivar arb_start_sizes: raw arbitrage start sizes, one per step.
+    :ivar arb_start_sizes: raw arbitrage start sizes, one per step (``None`` for streams made
+        without the arbitrageur's).
     :ivar retail: the retail orders of the block.
     """
 
     prices: F64Array
-    arb_start_sizes: F64Array
+    arb_start_sizes: F64Array | None
     retail: RetailBlock
 
 
 class SimulationStreams:
     """The three streams of the simulation described by ``params``."""
 
-    def __init__(self, params: MarketParams, initial_price: float = INITIAL_PRICE) -> None:
+    def __init__(
+        self, params: MarketParams, initial_price: float = INITIAL_PRICE, arbitrage: bool = True
+    ) -> None:
         """
         :param params: the simulation's hyperparameters, seed included.
         :param initial_price: fair price before the first step.
+        :param arbitrage: whether to draw the arbitrageur's start sizes; a market whose
+            arbitrage needs no start (closed forms, precise searches) skips their cost. The
+            streams are independent, so the others do not change.
         """
         self.params = params
         self.price = PriceStream(params.seed, params.sigma, initial_price)
-        self.arb = ArbStream(params.seed, params.mean_size)
+        self.arb = ArbStream(params.seed, params.mean_size) if arbitrage else None
         self.retail = RetailStream(params.seed, params.arrival_rate, params.mean_size)
 
     def next(self, n: int) -> SimulationBlock:
         """The random inputs of the next ``n`` steps."""
-        return SimulationBlock(self.price.next(n), self.arb.next(n), self.retail.next(n))
+        arb = self.arb.next(n) if self.arb is not None else None
+        return SimulationBlock(self.price.next(n), arb, self.retail.next(n))

@@ -29,3 +29,16 @@ def test_blocks_hold_each_simulations_stream_in_order(block: int) -> None:
             assert not inputs.order_is_buy[sim][~slots].any()
         first += steps
     assert first == 1500
+
+
+def test_blocks_without_the_arbitrageur_keep_the_other_streams() -> None:
+    """The streams are independent generators: skipping the start sizes changes nothing else."""
+    params = [sample_params(seed) for seed in (1, 8)]
+    full = list(input_blocks(params, 2500, 100.0))
+    lean = list(input_blocks(params, 2500, 100.0, arbitrage=False))
+    assert len(full) == len(lean) == 3
+    for with_arb, without in zip(full, lean, strict=True):
+        assert with_arb.arb_start is not None and without.arb_start is None
+        assert with_arb.first_step == without.first_step
+        for name in ("prices", "order_counts", "order_sizes", "order_is_buy"):
+            np.testing.assert_array_equal(getattr(with_arb, name), getattr(without, name))
