@@ -7,8 +7,9 @@ reference rules; a pool written as ``compute_swap`` with the same pricing goes t
 engine's requests to Python instead, and the two are tested to agree bit for bit.
 
 Integer pricing is exact: ``floor(r_out * net / (r_in + net))`` multiplies into a 128-bit
-(hi, lo) pair and divides it by a 64-bit divisor (Hacker's Delight ``divlu``, Knuth's
-algorithm D for two digits).
+(hi, lo) pair and divides it by a 64-bit divisor: a floating-point estimate of the quotient,
+corrected with the exact remainder, or for quotients of 2**53 and more Hacker's Delight
+``divlu`` (Knuth's algorithm D for two digits).
 
 These kernels compile into the engines that call them, whose entry points have explicit
 signatures: they compile when the engine modules are imported, or load from numba's on-disk
@@ -68,6 +69,7 @@ _FEE_SCALE = np.uint64(1_000_000_000)
 _WAD_PER_FEE_UNIT = np.uint64(1_000_000_000)  # WAD (1e18) / FEE_SCALE
 _U64_MAX = np.uint64(0xFFFFFFFFFFFFFFFF)
 _TWO_64 = 18446744073709551616.0
+_EXACT_FLOAT = 2.0**53  # integers up to here are exact doubles
 _MIN_RESERVE = 1e-12
 
 
@@ -116,6 +118,32 @@ def _divlu(u1, u0, v):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _div128(hi, lo, v):  # type: ignore[no-untyped-def]
+    """floor((hi * 2**64 + lo) / v) for hi < v, from a floating-point estimate made exact.
+
+    Below 2**53 the estimate is off by a few units at most; the 128-bit remainder corrects
+    it. Two hardware divisions (:func:`_divlu`) cost more than this, and pools' outputs are far
+    below 2**53 nanos.
+    """
+    estimate = (float(hi) * _TWO_64 + float(lo)) / float(v)
+    if not estimate < _EXACT_FLOAT:
+        return _divlu(hi, lo, v)
+    q = _U64(estimate)
+    q_hi, q_lo = _mul64(q, v)
+    while q_hi > hi or (q_hi == hi and q_lo > lo):  # q * v above the dividend: q too large
+        q -= _U64(1)
+        q_hi -= _U64(1) if q_lo < v else _U64(0)
+        q_lo -= v
+    while True:  # the remainder (hi, lo) - q * v must be below v
+        r_hi = hi - q_hi - (_U64(1) if lo < q_lo else _U64(0))
+        if r_hi == _U64(0) and lo - q_lo < v:
+            return q
+        q += _U64(1)
+        q_hi += _U64(1) if q_lo + v < q_lo else _U64(0)
+        q_lo += v
+
+
+@njit(cache=True)
 def cp_output_scalar(amount, r_in, r_out, fee):  # type: ignore[no-untyped-def]
     """Exact constant-product output (nanos), fee in 1e-9 units; see :mod:`arena.amm.cpmm`."""
     if r_in == _U64(0) or r_out == _U64(0):
@@ -130,7 +158,7 @@ def cp_output_scalar(amount, r_in, r_out, fee):  # type: ignore[no-untyped-def]
     hi, lo = _mul64(r_out, net)
     if hi == _U64(0):
         return lo // divisor
-    return _divlu(hi, lo, divisor)
+    return _div128(hi, lo, divisor)
 
 
 @njit(cache=True)
@@ -231,33 +259,36 @@ def arb_starts(start, fair, min_buy, min_sell):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def searched_candidate(state, side, start, floor, fair, rx, ry, fee, min_profit):  # type: ignore[no-untyped-def]
-    """(input, profit, ok) of the reference's arbitrage search on one side of a pool."""
+    """The reference's arbitrage search on one side of a pool, as a candidate (see
+    :func:`execute_best`; its output is not kept)."""
     arb_begin(
         state, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS, ARB_REL_TOL, min_profit
     )
     while arb_tell(state, quote(side, state[POINT], rx, ry, fee)):
         pass
-    return arb_result(state)
+    amount, profit, ok = arb_result(state)
+    return amount, profit, ok, math.nan
 
 
 @njit(cache=True)
 def closed_candidate(side, fair, rx, ry, gamma, fee, min_profit):  # type: ignore[no-untyped-def]
-    """(input, profit, ok) of the reference's closed-form normalizer arbitrage on one side."""
+    """The reference's closed-form normalizer arbitrage on one side, as a candidate (see
+    :func:`execute_best`)."""
     if not (math.isfinite(rx) and math.isfinite(ry) and rx > 0.0 and ry > 0.0 and gamma > 0.0):
-        return 0.0, 0.0, False
+        return 0.0, 0.0, False, 0.0
     if side == 0:
         target = math.sqrt(fair * rx * gamma * ry)
         if not math.isfinite(target) or target <= ry:
-            return 0.0, 0.0, False
+            return 0.0, 0.0, False, 0.0
         amount = min(max((target - ry) / gamma, min_inputs(fair)[0]), MAX_INPUT)
     else:
         target = math.sqrt(ry * rx * gamma / fair)
         if not math.isfinite(target) or target <= rx:
-            return 0.0, 0.0, False
+            return 0.0, 0.0, False, 0.0
         amount = min(max((target - rx) / gamma, min_inputs(fair)[1]), MAX_INPUT)
     out = quote(side, amount, rx, ry, fee)
     profit = out * fair - amount if side == 0 else out - amount * fair
-    return amount, profit, out > 0.0 and profit >= min_profit
+    return amount, profit, out > 0.0 and profit >= min_profit, out
 
 
 @njit(cache=True)
@@ -271,17 +302,23 @@ def better_side(buy_ok, buy_profit, sell_ok, sell_profit):  # type: ignore[no-un
 
 @njit(cache=True)
 def execute_best(buy, sell, fair, rx, ry, fees):  # type: ignore[no-untyped-def]
-    """Execute the better candidate (:func:`better_side`).
+    """Execute the better of two candidates (:func:`better_side`).
+
+    A candidate is ``(input, profit, stands, output)``, the output being the pool's quote for
+    that input on these reserves and fees, or NaN if the search did not keep it: a kept quote
+    is not asked again (quotes are pure, so the trade is the same).
 
     :returns: (side or -1, input, output, the pool's edge, rx, ry).
     """
-    buy_amount, buy_profit, buy_ok = buy
-    sell_amount, sell_profit, sell_ok = sell
+    buy_amount, buy_profit, buy_ok, buy_out = buy
+    sell_amount, sell_profit, sell_ok, sell_out = sell
     side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
     if side < 0:
         return -1, 0.0, 0.0, 0.0, rx, ry
-    amount = sell_amount if side == 1 else buy_amount
-    out, rx, ry = execute(side, amount, rx, ry, fees[side])
+    amount, out = (sell_amount, sell_out) if side == 1 else (buy_amount, buy_out)
+    if math.isnan(out):
+        out = quote(side, amount, rx, ry, fees[side])
+    out, rx, ry = settle(side, amount, out, rx, ry)
     return (side if out > 0.0 else -1), amount, out, leg_edge(side, amount, out, fair), rx, ry
 
 

@@ -246,7 +246,7 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                 if not scripted:
                     found = searched_candidate(
                         a.search, side, start, floor, fair, rx, ry, a.fees[sim, side], min_profit
-                    )
+                    )[:3]
                 else:
                     arb_begin(
                         a.search, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS,

@@ -131,3 +131,23 @@ def test_golden_section_moves_toward_the_maximum() -> None:
             tol = ARB_REL_TOL if not precise else PRECISE_REL_TOL
             assert ok and abs(amount - peak) <= 2 * tol * peak
             assert profit > 100.0 - (2 * tol * peak) ** 2 - 1e-9
+
+
+def test_a_candidate_trades_at_its_kept_quote_and_is_quoted_when_it_has_none() -> None:
+    """execute_best does not quote again what a closed-form candidate already quoted."""
+    fees = (np.uint64(bps_to_fee(30)), np.uint64(bps_to_fee(30)))
+    rx, ry, fair, amount = 100.0, 10_000.0, 110.0, 200.0
+    quoted = quote(0, amount, rx, ry, fees[0])
+    no_sell = (0.0, 0.0, False, 0.0)
+    fresh = execute_best((amount, 1.0, True, math.nan), no_sell, fair, rx, ry, fees)
+    kept = execute_best((amount, 1.0, True, quoted), no_sell, fair, rx, ry, fees)
+    assert fresh == kept and fresh[2] == quoted > 0.0
+    half = execute_best((amount, 1.0, True, quoted / 2), no_sell, fair, rx, ry, fees)
+    assert half[2] == quoted / 2 and half[4] == rx - quoted / 2  # the kept output is used
+
+
+def test_closed_candidates_keep_the_quote_of_their_input() -> None:
+    fee = np.uint64(bps_to_fee(30))
+    for side, fair in ((0, 120.0), (1, 80.0)):
+        amount, _, stands, out = closed_candidate(side, fair, 100.0, 10_000.0, 0.997, fee, 0.01)
+        assert stands and out == quote(side, amount, 100.0, 10_000.0, fee) > 0.0

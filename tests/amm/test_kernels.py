@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from arena.amm.kernels import cp_output_scalar
+from arena.amm.kernels import _div128, cp_output_scalar
 from arena.amm.program import StrategyProgram
 from arena.amm.propamm import PropAmmConfig, simulate_prop_amm
 from arena.plugins import load_strategy
@@ -28,6 +28,23 @@ def test_compiled_pricing_is_exact(amount, r_in, r_out, fee) -> None:
     expected = r_out * net // (r_in + net)
     got = cp_output_scalar(np.uint64(amount), np.uint64(r_in), np.uint64(r_out), np.uint64(fee))
     assert int(got) == expected
+
+
+near_2_53 = st.integers(2**53 - 16, 2**53 + 16)  # where the estimate gives way to divlu
+
+
+@settings(max_examples=1000)
+@given(
+    st.one_of(st.integers(1, 2**40), st.integers(1, U64_MAX)),
+    st.one_of(st.integers(0, 2**53), near_2_53, st.integers(0, U64_MAX)),
+    st.data(),
+)
+def test_128_bit_division_is_exact(divisor, quotient, data) -> None:
+    """floor(dividend / divisor) for every 128-bit dividend whose quotient fits in 64 bits."""
+    dividend = quotient * divisor + data.draw(st.integers(0, divisor - 1))
+    assume(dividend >> 64 < divisor)
+    got = _div128(np.uint64(dividend >> 64), np.uint64(dividend & U64_MAX), np.uint64(divisor))
+    assert int(got) == quotient
 
 
 @pytest.mark.parametrize(
