@@ -41,6 +41,7 @@ __all__ = [
     "REFINE_POINTS",
     "REFINE_ROUNDS",
     "SAMPLE_FRACTIONS",
+    "WATERFILL_ROWS",
     "concave_hull",
     "refinement_points",
     "route",
@@ -56,30 +57,34 @@ REFINE_ROUNDS: Final = 3
 REFINE_POINTS: Final = 6
 #: The most quotes of one pool for one order.
 MAX_SAMPLES: Final = len(SAMPLE_FRACTIONS) + REFINE_ROUNDS * REFINE_POINTS
+#: Rows of :func:`waterfill`'s work array: each pool's marginal rate at zero and its terms
+#: of the closed form.
+_MARGINAL, _A, _B = range(3)
+WATERFILL_ROWS: Final = 3
 
 
 @njit(cache=True)
-def waterfill(total, gamma, r_in, r_out, usable, x):  # type: ignore[no-untyped-def]
+def waterfill(total, gamma, r_in, r_out, usable, x, work, order):  # type: ignore[no-untyped-def]
     """Fill ``x`` with the optimal split of ``total`` across constant-product pools.
 
     :param gamma: one minus each pool's fee on the order's side; ``r_in``/``r_out``: reserves
         of the token paid in and paid out; ``usable``: pools that may take part.
+    :param work: (:data:`WATERFILL_ROWS`, P) floats and ``order``: (P,) ints to work in
+        (this runs for every order: allocating them, and taking references to views of them,
+        cost more than the split).
     :returns: the common marginal rate ``lambda`` (``inf`` where nothing is placed).
     """
     pools = gamma.shape[0]
-    work = np.empty((3, pools))  # one allocation: this runs for every order
-    marginal, a, b = work[0], work[1], work[2]
-    order = np.empty(pools, dtype=np.int64)
     for i in range(pools):
-        x[i] = a[i] = b[i] = 0.0
-        marginal[i] = -np.inf
+        x[i] = work[_A, i] = work[_B, i] = 0.0
+        work[_MARGINAL, i] = -np.inf
         if usable[i] and gamma[i] > 0.0 and r_in[i] > 0.0 and r_out[i] > 0.0:
-            marginal[i] = gamma[i] * r_out[i] / r_in[i]
-            a[i] = math.sqrt(r_in[i] * r_out[i] / gamma[i])
-            b[i] = r_in[i] / gamma[i]
+            work[_MARGINAL, i] = gamma[i] * r_out[i] / r_in[i]
+            work[_A, i] = math.sqrt(r_in[i] * r_out[i] / gamma[i])
+            work[_B, i] = r_in[i] / gamma[i]
         # Insert pool i into the order by decreasing marginal rate; ties keep pool order.
         k = i
-        while k > 0 and marginal[order[k - 1]] < marginal[i]:
+        while k > 0 and work[_MARGINAL, order[k - 1]] < work[_MARGINAL, i]:
             order[k] = order[k - 1]
             k -= 1
         order[k] = i
@@ -88,18 +93,18 @@ def waterfill(total, gamma, r_in, r_out, usable, x):  # type: ignore[no-untyped-
     lam = math.inf
     for k in range(pools):
         i = order[k]
-        if marginal[i] == -np.inf:
+        if work[_MARGINAL, i] == -np.inf:
             break
-        sum_a += a[i]
-        sum_b += b[i]
+        sum_a += work[_A, i]
+        sum_b += work[_B, i]
         sqrt_lam = sum_a / (total + sum_b)
-        if marginal[i] > sqrt_lam * sqrt_lam:
+        if work[_MARGINAL, i] > sqrt_lam * sqrt_lam:
             lam = sqrt_lam * sqrt_lam
     if not (total > 0.0) or lam == math.inf:
         return math.inf
     allocated = 0.0
     for i in range(pools):
-        if marginal[i] > lam:
+        if work[_MARGINAL, i] > lam:
             demand = math.sqrt(r_in[i] * r_out[i] / (gamma[i] * lam)) - r_in[i] / gamma[i]
             x[i] = demand if demand > 0.0 else 0.0
             allocated += x[i]
@@ -216,7 +221,10 @@ def route(total, gamma, r_in, r_out, usable, sampled, counts, lengths, slopes, x
         x[seg_pool[order[found]]] += min(total - at, seg_length[order[found]])
     else:
         # lambda lies between slopes: the steeper segments are full, water-fill the rest.
-        waterfill(max(total - taken, 0.0), gamma, r_in, r_out, cp, x)
+        waterfill(
+            max(total - taken, 0.0), gamma, r_in, r_out, cp, x, np.empty((WATERFILL_ROWS, pools)),
+            np.empty(pools, dtype=np.int64),
+        )  # fmt: skip
     for m in range(found if found >= 0 else live):
         x[seg_pool[order[m]]] += seg_length[order[m]]
 

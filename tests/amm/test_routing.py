@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from arena.amm.arena_engine import FIXED_POOL, SCRIPTED_POOL, split_requests
 from arena.amm.nano import to_nano_scalar
 from arena.amm.requests import QUOTE
-from arena.amm.routing import MAX_SAMPLES, concave_hull, route, waterfill
+from arena.amm.routing import MAX_SAMPLES, WATERFILL_ROWS, concave_hull, route, waterfill
 from tests.strategies import fees, orders, prices, reserves_x
 
 
@@ -59,7 +59,9 @@ def test_waterfill_equalises_marginals_and_beats_any_split(pools, total, buy) ->
     ry = np.array([x * p for _, x, p in pools])
     r_in, r_out = (ry, rx) if buy else (rx, ry)
     x = np.zeros(len(pools))
-    lam = waterfill(total, gamma, r_in, r_out, np.ones(len(pools), dtype=bool), x)
+    usable = np.ones(len(pools), dtype=bool)
+    work, order = np.empty((WATERFILL_ROWS, len(pools))), np.empty(len(pools), dtype=np.int64)
+    lam = waterfill(total, gamma, r_in, r_out, usable, x, work, order)
     assert math.isclose(x.sum(), total, rel_tol=1e-12)
     marginal = gamma * r_in * r_out / (r_in + gamma * x) ** 2
     taking = x > 0
