@@ -59,8 +59,8 @@ REFINE_POINTS: Final = 6
 MAX_SAMPLES: Final = len(SAMPLE_FRACTIONS) + REFINE_ROUNDS * REFINE_POINTS
 #: Rows of :func:`waterfill`'s work array: each pool's marginal rate at zero and its terms
 #: of the closed form.
-_MARGINAL, _A, _B = range(3)
 WATERFILL_ROWS: Final = 3
+_MARGINAL, _A, _B = range(WATERFILL_ROWS)
 
 
 @njit(cache=True)
