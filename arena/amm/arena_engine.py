@@ -22,7 +22,7 @@ from typing import Final
 import numpy as np
 from numba.core import types
 
-from arena.amm.bundle import address_of, bundle_at, bundle_type, new_bundle
+from arena.amm.bundle import address_of, borrowed, bundle_at, bundle_type, new_bundle
 from arena.amm.jit import njit
 from arena.amm.kernels import (
     better_side,
@@ -107,7 +107,7 @@ _GIVEN: Final = {
 #: arbitrage search, a quote's output, a trade; each pool's trade (side or -1, input, output,
 #: share of the order); the router's inputs, split and work arrays; the scripted pools'
 #: sample inputs, outputs, hull lengths and slopes (4, Q, MAX_SAMPLES), sample counts and
-#: refinement points.
+#: refinement points; where :func:`_advance` stopped.
 ARENA_ARRAYS: Final = bundle_type(
     **_GIVEN,
     scripted=types.int64[::1],
@@ -125,6 +125,7 @@ ARENA_ARRAYS: Final = bundle_type(
     work=types.float64[:, :, ::1],
     samples=types.int64[::1],
     points=types.float64[::1],
+    cursor=types.int64[::1],
 )
 
 
@@ -149,6 +150,7 @@ def arena_arrays(  # type: ignore[no-untyped-def]
     a.work = np.zeros((4, a.scripted.shape[0], MAX_SAMPLES))
     a.samples = np.zeros(a.scripted.shape[0], dtype=np.int64)
     a.points = np.empty(REFINE_POINTS)
+    a.cursor = np.zeros(3, dtype=np.int64)
     return a
 
 
@@ -220,19 +222,38 @@ def _traded(edges, trades, sim, pool, part, side, amount, got, edge, share):  # 
 
 
 @njit(cache=True)
-def _next_notice(a, sim, start):  # type: ignore[no-untyped-def]
-    """The first pool from ``start`` on that traded and has ``after_swap`` (-1 if none); its
-    competing spots are put in ``a.competing``."""
-    trades, hooked = a.trades, a.hooked
+def _first_notice(trades, hooked, start):  # type: ignore[no-untyped-def]
+    """The first pool from ``start`` on that traded and has ``after_swap`` (the pool count if
+    none)."""
     for pool in range(start, hooked.shape[0]):
-        if trades[pool, 0] < 0.0 or not hooked[pool]:
-            continue
-        slots, rx, ry = a.slots, a.rx, a.ry
-        for n in range(slots.shape[2]):
-            other = slots[sim, pool, n]
-            a.competing[n] = spot_price(rx[sim, other], ry[sim, other])
-        return pool
-    return -1
+        if trades[pool, 0] >= 0.0 and hooked[pool]:
+            return pool
+    return hooked.shape[0]
+
+
+@njit(cache=True)
+def _set_competing(slots, rx, ry, competing, sim, pool):  # type: ignore[no-untyped-def]
+    """Put the spots of ``pool``'s competitors in ``competing``, for its ``after_swap``."""
+    for n in range(slots.shape[2]):
+        other = slots[sim, pool, n]
+        competing[n] = spot_price(rx[sim, other], ry[sim, other])
+
+
+@njit(cache=True)
+def _swap_notice(a, sim, pool, step):  # type: ignore[no-untyped-def]
+    """The ``AFTER_SWAP`` request of the trade noted for ``pool`` in ``a.trades``."""
+    trades = a.trades
+    return swap_request(
+        pool, int(trades[pool, 0]), trades[pool, 1], trades[pool, 2], a.rx[sim, pool],
+        a.ry[sim, pool], step, trades[pool, 3],
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _reported(a, sim, pool):  # type: ignore[no-untyped-def]
+    """After ``pool``'s ``after_swap``: a fee-slot pool's fees are re-read from its storage."""
+    if a.kinds[pool] == FEE_SLOTS_POOL:
+        a.fees[sim, pool, 0], a.fees[sim, pool, 1] = storage_fees(a.words[sim, pool])
 
 
 @njit(cache=True)
@@ -243,15 +264,13 @@ def _notify(address, sim, step):  # type: ignore[no-untyped-def]
     re-read after its hook.
     """
     a = bundle_at(ARENA_ARRAYS, address)
-    pool = _next_notice(a, sim, 0)
-    while pool >= 0:
-        yield swap_request(
-            pool, int(a.trades[pool, 0]), a.trades[pool, 1], a.trades[pool, 2],
-            a.rx[sim, pool], a.ry[sim, pool], step, a.trades[pool, 3],
-        )  # fmt: skip
-        if a.kinds[pool] == FEE_SLOTS_POOL:
-            a.fees[sim, pool, 0], a.fees[sim, pool, 1] = storage_fees(a.words[sim, pool])
-        pool = _next_notice(a, sim, pool + 1)
+    pools = a.hooked.shape[0]
+    pool = _first_notice(a.trades, a.hooked, 0)
+    while pool < pools:
+        _set_competing(a.slots, a.rx, a.ry, a.competing, sim, pool)
+        yield _swap_notice(a, sim, pool, step)
+        _reported(a, sim, pool)
+        pool = _first_notice(a.trades, a.hooked, pool + 1)
 
 
 @njit(cache=True)
@@ -341,10 +360,9 @@ def split_requests(side, total, rx, ry, kinds, gamma, r_in, r_out, usable, answe
     x[:] = a.x
 
 
-@njit(cache=True)
-def _fixed_arbitrage(a, sim, fair, min_profit):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
+def _fixed_arbitrage(kinds, fees, rx, ry, trades, edges, sim, fair, min_profit):  # type: ignore[no-untyped-def]
     """Arbitrage every constant-product pool in closed form (each on its own)."""
-    kinds, fees, rx, ry, trades, edges = a.kinds, a.fees, a.rx, a.ry, a.trades, a.edges
     for pool in range(kinds.shape[0]):
         if kinds[pool] == SCRIPTED_POOL:
             continue
@@ -371,7 +389,7 @@ def _router_inputs(a, sim, side):  # type: ignore[no-untyped-def]
     _fill_router(a.kinds, a.fees, a.rx, a.ry, a.gamma, a.r_in, a.r_out, a.usable, sim, side)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
 def _fill_router(kinds, fees, rx, ry, gamma, r_in, r_out, usable, sim, side):  # type: ignore[no-untyped-def]
     """:func:`_router_inputs` on the arrays themselves."""
     for pool in range(kinds.shape[0]):
@@ -389,7 +407,7 @@ def _fixed_legs(a, sim, side, total, fair):  # type: ignore[no-untyped-def]
     _execute_legs(a.kinds, a.fees, a.rx, a.ry, a.trades, a.edges, a.x, sim, side, total, fair)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
 def _execute_legs(kinds, fees, rx, ry, trades, edges, x, sim, side, total, fair):  # type: ignore[no-untyped-def]
     """:func:`_fixed_legs` on the arrays themselves."""
     for pool in range(kinds.shape[0]):
@@ -407,27 +425,83 @@ def _execute_legs(kinds, fees, rx, ry, trades, edges, x, sim, side, total, fair)
             _traded(edges, trades, sim, pool, EDGE_RETAIL, side, amount, got, edge, amount / total)
 
 
-@njit(cache=True)
-def _fixed_order(a, sim, side, total, fair):  # type: ignore[no-untyped-def]
-    """An order when every pool is constant product: split in closed form, then executed.
-
-    Each array is read from the bundle once: a read takes and drops a reference, two atomic
-    operations, which perf found taking a third of the compiled time of a constant-product
-    field when each helper read its own.
-    """
-    kinds, fees, rx, ry, x = a.kinds, a.fees, a.rx, a.ry, a.x
-    gamma, r_in, r_out, usable = a.gamma, a.r_in, a.r_out, a.usable
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
+def _fixed_order(  # type: ignore[no-untyped-def]
+    kinds, fees, rx, ry, trades, edges, gamma, r_in, r_out, usable, x, fill, fill_order, sim,
+    side, total, fair,
+):  # fmt: skip
+    """An order when every pool is constant product: split in closed form, then executed."""
     _fill_router(kinds, fees, rx, ry, gamma, r_in, r_out, usable, sim, side)
-    waterfill(total, gamma, r_in, r_out, usable, x, a.fill, a.fill_order)
-    _execute_legs(kinds, fees, rx, ry, a.trades, a.edges, x, sim, side, total, fair)
+    waterfill(total, gamma, r_in, r_out, usable, x, fill, fill_order)
+    _execute_legs(kinds, fees, rx, ry, trades, edges, x, sim, side, total, fair)
 
 
 @njit(cache=True)
-def _trace(a, sim, t):  # type: ignore[no-untyped-def]
+def _trace(trace, edges, rx, ry, sim, t):  # type: ignore[no-untyped-def]
     """Every pool's cumulative edge and spot after step ``t`` of the block."""
-    for pool in range(a.kinds.shape[0]):
-        a.trace[sim, t, 0, pool] = a.edges[sim, pool, EDGE_TOTAL]
-        a.trace[sim, t, 1, pool] = spot_price(a.rx[sim, pool], a.ry[sim, pool])
+    for pool in range(rx.shape[1]):
+        trace[sim, t, 0, pool] = edges[sim, pool, EDGE_TOTAL]
+        trace[sim, t, 1, pool] = spot_price(rx[sim, pool], ry[sim, pool])
+
+
+#: :func:`_advance`'s phases of a step before its orders: nothing done yet, arbitrage done.
+_BEFORE, _ARBITRAGE = -2, -1
+
+
+@njit(cache=True)
+def _advance(a, sim, last, min_profit, reports, tracing):  # type: ignore[no-untyped-def]
+    """Run a field of constant-product pools on until a hook has a trade to see.
+
+    ``a.cursor`` is where the last call stopped: step ``t`` of the block, the part of it done
+    (``_BEFORE``, ``_ARBITRAGE`` or an order's index) and the first pool whose trade in that
+    part may still need reporting (the pool count: none). Returns that pool, its competing
+    spots set, or -1 once step ``last`` is reached.
+
+    It runs as a plain function between two reports, on borrowed views of the bundle's
+    arrays (:data:`arena.amm.bundle.borrowed`), and its helpers are inlined: every reference
+    taken and dropped per step (two atomic operations each; perf found them taking a third of
+    the compiled time) is gone, and a report pauses the generator with the bundle alone.
+    """
+    prices, counts = borrowed(a.prices), borrowed(a.counts)
+    sizes, is_buy = borrowed(a.sizes), borrowed(a.is_buy)
+    kinds, fees, rx, ry = borrowed(a.kinds), borrowed(a.fees), borrowed(a.rx), borrowed(a.ry)
+    trades, edges, hooked = borrowed(a.trades), borrowed(a.edges), borrowed(a.hooked)
+    slots, competing, trace = borrowed(a.slots), borrowed(a.competing), borrowed(a.trace)
+    gamma, r_in, r_out = borrowed(a.gamma), borrowed(a.r_in), borrowed(a.r_out)
+    usable, x, fill = borrowed(a.usable), borrowed(a.x), borrowed(a.fill)
+    fill_order, cursor = borrowed(a.fill_order), borrowed(a.cursor)
+    pools = kinds.shape[0]
+    t, phase, pool = cursor[0], cursor[1], cursor[2]
+    while t < last:
+        if reports:
+            pool = _first_notice(trades, hooked, pool)
+            if pool < pools:
+                _set_competing(slots, rx, ry, competing, sim, pool)
+                cursor[0], cursor[1], cursor[2] = t, phase, pool
+                return pool
+        pool = pools
+        fair = prices[sim, t]
+        live = math.isfinite(fair) and fair > 0.0
+        phase += 1
+        if phase == _ARBITRAGE:
+            if live:
+                _fixed_arbitrage(kinds, fees, rx, ry, trades, edges, sim, fair, min_profit)
+                pool = 0
+        elif live and phase < counts[sim, t]:
+            side = 0 if is_buy[sim, t, phase] else 1
+            total = sizes[sim, t, phase] if side == 0 else sizes[sim, t, phase] / fair
+            if total > 0.0:  # every leg executes, then the hooks see all pools after the order
+                _fixed_order(
+                    kinds, fees, rx, ry, trades, edges, gamma, r_in, r_out, usable, x, fill,
+                    fill_order, sim, side, total, fair,
+                )  # fmt: skip
+                pool = 0
+        else:
+            if tracing:
+                _trace(trace, edges, rx, ry, sim, t)
+            t, phase = t + 1, _BEFORE
+    cursor[0], cursor[1], cursor[2] = t, phase, pool
+    return -1
 
 
 @njit(
@@ -458,12 +532,21 @@ def arena_requests(  # type: ignore[no-untyped-def]
     scripted = a.scripted.shape[0]
     reports = np.any(a.hooked)  # else no trade is reported: the notices are skipped
     tracing = a.trace.shape[0] > 0
+    if scripted == 0:  # compiled stretches from one report to the next
+        a.cursor[0], a.cursor[1], a.cursor[2] = first, _BEFORE, a.kinds.shape[0]
+        pool = _advance(a, sim, last, min_profit, reports, tracing)
+        while pool >= 0:
+            yield _swap_notice(a, sim, pool, first_step + a.cursor[0])
+            _reported(a, sim, pool)
+            a.cursor[2] = pool + 1
+            pool = _advance(a, sim, last, min_profit, reports, tracing)
+        return
     for t in range(first, last):
         step = first_step + t
         fair = a.prices[sim, t]
         if math.isfinite(fair) and fair > 0.0:
             # Every pool is arbitraged on its own; then the hooks see all pools after it.
-            _fixed_arbitrage(a, sim, fair, min_profit)
+            _fixed_arbitrage(a.kinds, a.fees, a.rx, a.ry, a.trades, a.edges, sim, fair, min_profit)
             for q in range(scripted):
                 pool = a.scripted[q]
                 a.trades[pool, 0] = -1.0
@@ -485,13 +568,10 @@ def arena_requests(  # type: ignore[no-untyped-def]
                 if not total > 0.0:
                     continue
                 # Every leg executes; then the hooks see all pools after the whole order.
-                if scripted == 0:
-                    _fixed_order(a, sim, side, total, fair)
-                else:
-                    _router_inputs(a, sim, side)
-                    for request in sampled_split(address_of(a), sim, step, side, total):
-                        yield request
-                    _fixed_legs(a, sim, side, total, fair)
+                _router_inputs(a, sim, side)
+                for request in sampled_split(address_of(a), sim, step, side, total):
+                    yield request
+                _fixed_legs(a, sim, side, total, fair)
                 for q in range(scripted):
                     pool = a.scripted[q]
                     a.trades[pool, 0] = -1.0
@@ -515,4 +595,4 @@ def arena_requests(  # type: ignore[no-untyped-def]
                     for request in _notify(address_of(a), sim, step):
                         yield request
         if tracing:
-            _trace(a, sim, t)
+            _trace(a.trace, a.edges, a.rx, a.ry, sim, t)

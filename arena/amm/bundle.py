@@ -22,6 +22,11 @@ finalizes a generator that compiled code created (numba issues 1278 and 1807), s
 held by its arguments would never be released, and with it the bundle and all its arrays. The
 sub-generator takes its own reference (:data:`bundle_at`), which it releases as it finishes;
 the caller's bundle outlives it.
+
+Reading a field takes a reference too, and so does every call for each array it is given.
+Where that adds up, in loops that call helpers per step or per draw, a function reads its
+arrays once as :data:`borrowed` views, which hold no reference (taking and dropping one costs
+nothing), and its helpers are inlined (``inline="always"``) so that no call copies them.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from numba.core import cgutils, types
 from numba.experimental import structref
 from numba.extending import intrinsic
 
-__all__ = ["BundleType", "address_of", "bundle_at", "bundle_type", "new_bundle"]
+__all__ = ["BundleType", "address_of", "borrowed", "bundle_at", "bundle_type", "new_bundle"]
 
 
 @structref.register
@@ -74,3 +79,23 @@ def _bundle_at(typingctx: Any, kind: types.TypeRef, address: types.Integer) -> A
 address_of: Final[Any] = intrinsic(_address_of)
 #: ``bundle_at(bundle_type, address)``: a new reference to the bundle at ``address``.
 bundle_at: Final[Any] = intrinsic(_bundle_at)
+
+
+def _borrowed(typingctx: Any, array: types.Array) -> Any:
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        view = context.make_array(array)(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return array(array), codegen
+
+
+#: ``borrowed(array)``: the same array without a reference of its own (compiled code only).
+#: Taking and dropping references to it costs nothing (numba skips a null reference), so a
+#: function that reads its arrays from a bundle once can pass them on to helpers in a loop
+#: for free. Valid only while the bundle keeps the array: never store or return it.
+borrowed: Final[Any] = intrinsic(_borrowed)

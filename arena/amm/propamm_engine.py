@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 from numba.core import types
 
-from arena.amm.bundle import address_of, bundle_at, bundle_type, new_bundle
+from arena.amm.bundle import address_of, borrowed, bundle_at, bundle_type, new_bundle
 from arena.amm.jit import njit
 from arena.amm.kernels import (
     arb_starts,
@@ -228,6 +228,9 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
         prices, arb_start, counts, sizes, is_buy, reserves, fees, words, norm_gamma, edges,
         answer, spot, trace,
     )  # fmt: skip
+    # The arrays of the search loops as views without references of their own (the bundle
+    # keeps them): reading them and pausing with them cost no reference.
+    search, split, answer = borrowed(a.search), borrowed(a.split), borrowed(a.answer)
     rx, ry = a.reserves[sim, 0], a.reserves[sim, 1]
     nrx, nry = a.reserves[sim, 2], a.reserves[sim, 3]
     norm_fees = (a.fees[sim, 2], a.fees[sim, 3])
@@ -245,24 +248,24 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                 floor, start = (min_buy, start_y) if side == 0 else (min_sell, start_x)
                 if not scripted:
                     found = searched_candidate(
-                        a.search, side, start, floor, fair, rx, ry, a.fees[sim, side], min_profit
+                        search, side, start, floor, fair, rx, ry, a.fees[sim, side], min_profit
                     )[:3]
                 else:
                     arb_begin(
-                        a.search, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS,
+                        search, side, fair, floor, start, rx, ry, False, ARB_MAX_ITERS,
                         ARB_REL_TOL, min_profit,
                     )  # fmt: skip
                     while True:
                         # Quoted inline, not by a sub-generator like _strategy_trade: searches
                         # quote some 40 times a step.
-                        x = a.search[POINT]
+                        x = search[POINT]
                         out = 0.0
                         if quotable(x, rx, ry):
                             yield quote_request(0, side, x, rx, ry, step)
-                            out = accepted(a.answer[0], side, rx, ry)
-                        if not arb_tell(a.search, out):
+                            out = accepted(answer[0], side, rx, ry)
+                        if not arb_tell(search, out):
                             break
-                    found = arb_result(a.search)
+                    found = arb_result(search)
                 if side == 0:
                     buy_in, buy_profit, buy_ok = found
                 else:
@@ -285,25 +288,25 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                 # The router's split; the strategy's leg executes first.
                 if not scripted:
                     in1, in2, out1, out2 = maximize_split(
-                        a.split, total, side, rx, ry, a.fees[sim, side], nrx, nry,
+                        split, total, side, rx, ry, a.fees[sim, side], nrx, nry,
                         norm_fees[side],
                     )  # fmt: skip
                 else:
-                    split_begin(a.split, total)
+                    split_begin(split, total)
                     while True:
-                        in1, in2 = split_inputs(a.split)
+                        in1, in2 = split_inputs(split)
                         out1 = 0.0
                         if in1 > ROUTER_MIN_TRADE and quotable(in1, rx, ry):
                             yield quote_request(0, side, in1, rx, ry, step)
-                            out1 = accepted(a.answer[0], side, rx, ry)
+                            out1 = accepted(answer[0], side, rx, ry)
                         out2 = (
                             quote(side, in2, nrx, nry, norm_fees[side])
                             if in2 > ROUTER_MIN_TRADE
                             else 0.0
                         )
-                        if not split_tell(a.split, out1, out2):
+                        if not split_tell(split, out1, out2):
                             break
-                    in1, in2, out1, out2 = split_result(a.split)
+                    in1, in2, out1, out2 = split_result(split)
                 if in1 > ROUTER_MIN_TRADE and out1 > 0.0:
                     for request in _strategy_trade(
                         address_of(a), sim, side, in1, in1 / total, _RETAIL, fair, rx, ry, nrx,

@@ -63,7 +63,7 @@ WATERFILL_ROWS: Final = 3
 _MARGINAL, _A, _B = range(WATERFILL_ROWS)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
 def waterfill(total, gamma, r_in, r_out, usable, x, work, order):  # type: ignore[no-untyped-def]
     """Fill ``x`` with the optimal split of ``total`` across constant-product pools.
 

@@ -25,6 +25,7 @@ from typing import Final, TypeVar
 
 import numpy as np
 
+from arena.amm.bundle import borrowed
 from arena.amm.jit import njit
 from arena.amm.params import MarketParams
 from arena.rng import (
@@ -104,7 +105,7 @@ def _open01(word):  # type: ignore[no-untyped-def]
     return (1.0 + np.float64(word >> _MANTISSA_SHIFT) * 2.0**-52) - (1.0 - 2.0**-53)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
 def _normal(raw, position):  # type: ignore[no-untyped-def]
     """The ``StandardNormal`` draw starting at ``raw[position]`` (rand_distr's ziggurat).
 
@@ -143,6 +144,7 @@ def _normal(raw, position):  # type: ignore[no-untyped-def]
 @njit("Tuple((float64[::1], int64))(uint64[::1], int64)", cache=True)
 def _normals(raw, n):  # type: ignore[no-untyped-def]
     """The first ``n`` normals drawn from ``raw`` and the words they used (-1: too few)."""
+    raw = borrowed(raw)  # no reference taken per draw
     values = np.empty(n)
     position = 0
     for i in range(n):
@@ -165,6 +167,7 @@ def _retail_orders(raw, limit, n):  # type: ignore[no-untyped-def]
 
     :returns: ``(counts, normals, directions, words used)``, used -1 if ``raw`` is too short.
     """
+    raw = borrowed(raw)  # no reference taken per draw
     size = raw.shape[0]
     counts = np.empty(n, dtype=np.int64)
     normals = np.empty(size // 2 + 1)  # an order uses at least two words
