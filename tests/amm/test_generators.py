@@ -27,14 +27,14 @@ def orders() -> list[np.ndarray]:
     return [prices, counts, sizes, is_buy]
 
 
-def consume(requests, answer: np.ndarray) -> int:  # type: ignore[no-untyped-def]
-    """Run a generator to its end, answering its quotes; how many requests it made."""
-    served = 0
-    for kind, _, _, amount, *_ in requests:
+def consume(requests, answer: np.ndarray) -> list[int]:  # type: ignore[no-untyped-def]
+    """Run a generator to its end, answering its quotes; the step of each request it made."""
+    steps = []
+    for kind, _, _, amount, _, _, _, step, _ in requests:
         if kind == QUOTE:
             answer[0] = amount // 200  # a plausible quote in nanos; its value does not matter
-        served += 1
-    return served
+        steps.append(step)
+    return steps
 
 
 def arena_arrays(kinds: list[int]) -> list[np.ndarray]:
@@ -67,7 +67,7 @@ def test_arena_generator_releases_its_arrays(kinds: list[int]) -> None:
     answer = arrays[12]
     before = [sys.getrefcount(a) for a in arrays]
     served = sum(
-        consume(arena_requests(sim, 0, STEPS, 0, 0.0, *arrays), answer)
+        len(consume(arena_requests(sim, 0, STEPS, 0, 0.0, *arrays), answer))
         for _ in range(3)
         for sim in range(SIMS)
     )
@@ -96,9 +96,30 @@ def test_prop_amm_generator_releases_its_arrays(scripted: bool) -> None:
     answer = arrays[10]
     before = [sys.getrefcount(a) for a in arrays]
     served = sum(
-        consume(prop_amm_requests(sim, *arrays, 0, 0.0, scripted, True), answer)
+        len(consume(prop_amm_requests(sim, *arrays, 0, 0.0, scripted, True), answer))
         for _ in range(3)
         for sim in range(SIMS)
     )
     assert served > 0
     assert [sys.getrefcount(a) for a in arrays] == before
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [[FEE_SLOTS_POOL, FEE_SLOTS_POOL, FIXED_POOL], [SCRIPTED_POOL, FEE_SLOTS_POOL, FIXED_POOL]],
+    ids=["constant product", "a compute_swap pool"],
+)
+def test_a_step_without_a_valid_fair_price_trades_nothing(kinds: list[int]) -> None:
+    arrays = arena_arrays(kinds)
+    prices, answer, trace = arrays[0], arrays[12], arrays[14]
+    skipped = [3, 4, 9]
+    prices[:, skipped] = [np.nan, 0.0, np.inf]
+    asked = {
+        step
+        for sim in range(SIMS)
+        for step in consume(arena_requests(sim, 0, STEPS, 0, 0.0, *arrays), answer)
+    }
+    assert asked and not asked & set(skipped)  # no quote, no report on those steps
+    for t in skipped:  # edges and spots as after the step before
+        np.testing.assert_array_equal(trace[:, t], trace[:, t - 1])
+    assert not np.array_equal(trace[:, 2], trace[:, 1])  # a valid step does trade
