@@ -15,6 +15,13 @@ from arena.amm.propamm_engine import prop_amm_requests
 from arena.amm.requests import QUOTE
 
 SIMS, STEPS, ORDERS = 2, 20, 2
+#: Both paths of the arena engine: constant-product pools only (with hooks), and with a pool
+#: quoted by strategy code.
+ARENA_FIELDS = pytest.mark.parametrize(
+    "kinds",
+    [[FEE_SLOTS_POOL, FEE_SLOTS_POOL, FIXED_POOL], [SCRIPTED_POOL, FEE_SLOTS_POOL, FIXED_POOL]],
+    ids=["after_swap hooks", "a compute_swap pool"],
+)
 
 
 def orders() -> list[np.ndarray]:
@@ -57,11 +64,7 @@ def arena_arrays(kinds: list[int]) -> list[np.ndarray]:
     ]
 
 
-@pytest.mark.parametrize(
-    "kinds",
-    [[FEE_SLOTS_POOL, FEE_SLOTS_POOL, FIXED_POOL], [SCRIPTED_POOL, FEE_SLOTS_POOL, FIXED_POOL]],
-    ids=["after_swap hooks", "a compute_swap pool"],
-)
+@ARENA_FIELDS
 def test_arena_generator_releases_its_arrays(kinds: list[int]) -> None:
     arrays = arena_arrays(kinds)
     answer = arrays[12]
@@ -104,11 +107,7 @@ def test_prop_amm_generator_releases_its_arrays(scripted: bool) -> None:
     assert [sys.getrefcount(a) for a in arrays] == before
 
 
-@pytest.mark.parametrize(
-    "kinds",
-    [[FEE_SLOTS_POOL, FEE_SLOTS_POOL, FIXED_POOL], [SCRIPTED_POOL, FEE_SLOTS_POOL, FIXED_POOL]],
-    ids=["constant product", "a compute_swap pool"],
-)
+@ARENA_FIELDS
 def test_a_step_without_a_valid_fair_price_trades_nothing(kinds: list[int]) -> None:
     arrays = arena_arrays(kinds)
     prices, answer, trace = arrays[0], arrays[12], arrays[14]
