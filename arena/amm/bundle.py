@@ -26,7 +26,9 @@ the caller's bundle outlives it.
 Reading a field takes a reference too, and so does every call for each array it is given.
 Where that adds up, in loops that call helpers per step or per draw, a function reads its
 arrays once as :data:`borrowed` views, which hold no reference (taking and dropping one costs
-nothing), and its helpers are inlined (``inline="always"``) so that no call copies them.
+nothing), and its helpers are inlined (``inline="always"``) so that no call copies them. A
+generator that pauses often keeps few views: it saves and restores every live variable at
+each pause, so the views belong in the plain functions it calls between pauses.
 """
 
 from __future__ import annotations
