@@ -192,9 +192,12 @@ def _scripted_arbitrage(address, pool, fair, rx, ry, min_profit, step):  # type:
             min_profit,
         )  # fmt: skip
         while True:
-            for request in _quote_site(address_of(a), pool, side, a.search[POINT], rx, ry, step):
-                yield request
-            if not arb_tell(a.search, a.out[0]):
+            # Quoted here, not by _quote_site: a sub-generator is one more pause per quote.
+            x, out = a.search[POINT], 0.0
+            if quotable(x, rx, ry):
+                yield quote_request(pool, side, x, rx, ry, step)
+                out = accepted(a.answer[0], side, rx, ry)
+            if not arb_tell(a.search, out):
                 break
         if side == 0:
             buy_in, buy_profit, buy_ok = arb_result(a.search)
@@ -204,7 +207,7 @@ def _scripted_arbitrage(address, pool, fair, rx, ry, min_profit, step):  # type:
     side = better_side(buy_ok, buy_profit, sell_ok, sell_profit)
     if side >= 0:
         amount = sell_in if side == 1 else buy_in
-        for request in _quote_site(address_of(a), pool, side, amount, rx, ry, step):
+        for request in _quote_site(address_of(a), pool, side, amount, rx, ry, step):  # noqa: UP028 (numba)
             yield request
         got, new_rx, new_ry = settle(side, amount, a.out[0], rx, ry)
         if got > 0.0:
@@ -293,13 +296,14 @@ def sampled_split(address, sim, step, side, total):  # type: ignore[no-untyped-d
     a = bundle_at(ARENA_ARRAYS, address)
     for q in range(a.scripted.shape[0]):
         pool = a.scripted[q]
+        rx, ry = a.rx[sim, pool], a.ry[sim, pool]
         for n in range(SAMPLE_FRACTIONS.shape[0]):
-            amount = total * SAMPLE_FRACTIONS[n]
-            for request in _quote_site(
-                address_of(a), pool, side, amount, a.rx[sim, pool], a.ry[sim, pool], step
-            ):
-                yield request
-            a.work[0, q, n], a.work[1, q, n] = amount, a.out[0]
+            # Quoted here, not by _quote_site: a sub-generator is one more pause per quote.
+            amount, out = total * SAMPLE_FRACTIONS[n], 0.0
+            if quotable(amount, rx, ry):
+                yield quote_request(pool, side, amount, rx, ry, step)
+                out = accepted(a.answer[0], side, rx, ry)
+            a.work[0, q, n], a.work[1, q, n] = amount, out
         a.samples[q] = SAMPLE_FRACTIONS.shape[0]
     for round_ in range(REFINE_ROUNDS + 1):
         for q in range(a.scripted.shape[0]):
@@ -318,13 +322,14 @@ def sampled_split(address, sim, step, side, total):  # type: ignore[no-untyped-d
                 continue  # a pool that receives nothing needs no finer model
             refined = True
             refinement_points(a.work[0, q], a.samples[q], a.x[pool], a.points)
+            rx, ry = a.rx[sim, pool], a.ry[sim, pool]
             for n in range(REFINE_POINTS):
-                for request in _quote_site(
-                    address_of(a), pool, side, a.points[n], a.rx[sim, pool], a.ry[sim, pool], step
-                ):
-                    yield request
+                amount, out = a.points[n], 0.0
+                if quotable(amount, rx, ry):
+                    yield quote_request(pool, side, amount, rx, ry, step)
+                    out = accepted(a.answer[0], side, rx, ry)
                 count = a.samples[q]
-                a.work[0, q, count], a.work[1, q, count] = a.points[n], a.out[0]
+                a.work[0, q, count], a.work[1, q, count] = amount, out
                 a.samples[q] = count + 1
         if not refined:
             return
