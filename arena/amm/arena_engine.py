@@ -31,6 +31,7 @@ from arena.amm.kernels import (
     execute_best,
     leg_edge,
     quotable,
+    retail_order,
     settle,
     spot_price,
     storage_fees,
@@ -493,8 +494,7 @@ def _advance(a, sim, last, min_profit, reports, tracing):  # type: ignore[no-unt
                 _fixed_arbitrage(kinds, fees, rx, ry, trades, edges, sim, fair, min_profit)
                 pool = 0
         elif live and phase < counts[sim, t]:
-            side = 0 if is_buy[sim, t, phase] else 1
-            total = sizes[sim, t, phase] if side == 0 else sizes[sim, t, phase] / fair
+            side, total = retail_order(sizes, is_buy, sim, t, phase, fair)
             if total > 0.0:  # every leg executes, then the hooks see all pools after the order
                 _fixed_order(
                     kinds, fees, rx, ry, trades, edges, gamma, r_in, r_out, usable, x, fill,
@@ -568,8 +568,7 @@ def arena_requests(  # type: ignore[no-untyped-def]
                 for request in _notify(address_of(a), sim, step):
                     yield request
             for k in range(a.counts[sim, t]):
-                side = 0 if a.is_buy[sim, t, k] else 1
-                total = a.sizes[sim, t, k] if side == 0 else a.sizes[sim, t, k] / fair
+                side, total = retail_order(a.sizes, a.is_buy, sim, t, k, fair)
                 if not total > 0.0:
                     continue
                 # Every leg executes; then the hooks see all pools after the whole order.

@@ -56,6 +56,7 @@ __all__ = [
     "nano",
     "quotable",
     "quote",
+    "retail_order",
     "searched_candidate",
     "settle",
     "spot_price",
@@ -212,6 +213,14 @@ def quote(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
 def execute(side, amount, rx, ry, fee):  # type: ignore[no-untyped-def]
     """The reference's execute: (output, new rx, new ry); output 0 leaves reserves alone."""
     return settle(side, amount, quote(side, amount, rx, ry, fee), rx, ry)
+
+
+@njit(cache=True, inline="always")  # no reference per call (see arena.amm.bundle)
+def retail_order(sizes, is_buy, sim, t, k, fair):  # type: ignore[no-untyped-def]
+    """Order ``k`` of step ``t`` as (side, input): side 0 pays Y for X, its size (in Y) is the
+    input; side 1 pays X for Y, its size converted to X at the fair price."""
+    side = 0 if is_buy[sim, t, k] else 1
+    return side, (sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair)
 
 
 @njit(cache=True)

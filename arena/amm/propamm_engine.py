@@ -40,6 +40,7 @@ from arena.amm.kernels import (
     maximize_split,
     quotable,
     quote,
+    retail_order,
     searched_candidate,
     settle,
     spot_price,
@@ -187,8 +188,7 @@ def prop_amm_block(  # type: ignore[no-untyped-def]
                 fair, nrx, nry, gamma, norm_fees, min_profit, edges, sim
             )
             for k in range(counts[sim, t]):
-                side = 0 if is_buy[sim, t, k] else 1
-                total = sizes[sim, t, k] if side == 0 else sizes[sim, t, k] / fair
+                side, total = retail_order(sizes, is_buy, sim, t, k, fair)
                 in1, in2, out1, out2 = maximize_split(
                     split, total, side, rx, ry, sub_fees[side], nrx, nry, norm_fees[side]
                 )
@@ -283,8 +283,7 @@ def prop_amm_requests(  # type: ignore[no-untyped-def]
                 fair, nrx, nry, gamma, norm_fees, min_profit, a.edges, sim
             )
             for k in range(a.counts[sim, t]):
-                side = 0 if a.is_buy[sim, t, k] else 1
-                total = a.sizes[sim, t, k] if side == 0 else a.sizes[sim, t, k] / fair
+                side, total = retail_order(a.sizes, a.is_buy, sim, t, k, fair)
                 # The router's split; the strategy's leg executes first.
                 if not scripted:
                     in1, in2, out1, out2 = maximize_split(
